@@ -1,0 +1,322 @@
+"""The shared cue builder: shaping, timing and the repair of odd API times."""
+
+from __future__ import annotations
+
+import pytest
+
+from voxcli.errors import UsageError
+from voxcli.render import RenderOptions
+from voxcli.render.cues import MIN_GAP_MS, Cue, build_cues, layout, timed_segments
+from voxcli.transcript import Segment, Transcript, Word
+
+LONG = (
+    "The first sentence is short but not too short at all. "
+    "Then the second sentence continues for a while longer and longer."
+)
+
+
+def transcript(*segments: Segment, words: tuple[Word, ...] = (), **kwargs: object) -> Transcript:
+    text = " ".join(s.text for s in segments)
+    return Transcript(text=text, segments=segments, words=words, **kwargs)  # type: ignore[arg-type]
+
+
+def cues(t: Transcript, **options: object) -> list[Cue]:
+    return build_cues(t, RenderOptions(**options))  # type: ignore[arg-type]
+
+
+def spans(result: list[Cue]) -> list[tuple[int, int]]:
+    return [(c.start_ms, c.end_ms) for c in result]
+
+
+# ----------------------------------------------------------------------------- shaping
+
+
+def test_a_short_segment_is_one_cue_on_one_line() -> None:
+    [cue] = cues(transcript(Segment(" Hello there. ", 1.0, 3.0)))
+    assert (cue.start_ms, cue.end_ms, cue.lines) == (1000, 3000, ("Hello there.",))
+    assert cue.start == 1.0 and cue.end == 3.0 and cue.text == "Hello there."
+
+
+def test_two_lines_are_balanced_and_within_the_width() -> None:
+    text = "Lorem ipsum dolor sit amet consectetur adipiscing elit sed eiusmod"
+    [cue] = cues(transcript(Segment(text, 0, 6)))
+    assert cue.lines == ("Lorem ipsum dolor sit amet consectetur", "adipiscing elit sed eiusmod")
+    text = "I think it was a very good idea to come here early today"
+    [cue] = cues(transcript(Segment(text, 0, 6)))
+    assert cue.lines == ("I think it was a very good idea", "to come here early today")
+
+
+def test_lines_prefer_to_break_before_a_preposition() -> None:
+    text = "We choose to go to the moon in this decade and do the other things"
+    [cue] = cues(transcript(Segment(text, 0, 6)))
+    assert cue.lines == ("We choose to go to the moon", "in this decade and do the other things")
+
+
+def test_a_cue_breaks_after_a_sentence_rather_than_mid_sentence() -> None:
+    first, second = cues(transcript(Segment(LONG, 0, 10)))
+    assert first.text == "The first sentence is short but not too short at all."
+    assert first.lines == ("The first sentence is short", "but not too short at all.")
+    assert second.text.startswith("Then the second")
+    assert first.end_ms == second.start_ms  # split inside one segment: contiguous
+
+
+def test_lines_prefer_to_break_after_a_comma() -> None:
+    [cue] = cues(transcript(Segment("Well, I think that we should probably go home now", 0, 5)))
+    assert len(cue.lines) == 2
+    assert cue.lines[0] != "Well,"  # balance still matters
+    [cue] = cues(
+        transcript(Segment("If you listen closely, you can hear the sea", 0, 5)),
+        **{"max_line_width": 30},
+    )
+    assert cue.lines == ("If you listen closely,", "you can hear the sea")
+
+
+def test_max_lines_limits_every_cue_and_no_word_is_lost() -> None:
+    text = " ".join(f"word{i}" for i in range(40))
+    result = cues(transcript(Segment(text, 0, 30)), max_lines=1, max_cue_duration=30)
+    assert all(len(c.lines) == 1 and len(c.lines[0]) <= 42 for c in result)
+    assert " ".join(c.text for c in result) == text
+
+
+def test_a_word_wider_than_the_line_stays_whole_on_its_own_line() -> None:
+    giant = "x" * 50
+    result = cues(transcript(Segment(f"a {giant} b", 0, 6)), max_cue_duration=10)
+    lines = [line for c in result for line in c.lines]
+    assert giant in lines
+    assert all(len(line) <= 42 or line == giant for line in lines)
+    assert [w for c in result for w in c.words] == ["a", giant, "b"]
+
+
+def test_a_word_that_would_need_a_third_line_starts_the_next_cue() -> None:
+    text = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii"  # 44 chars: two lines of 20
+    result = cues(transcript(Segment(text, 0, 6)), max_line_width=20, max_lines=2)
+    assert [c.lines for c in result] == [
+        ("aaaa bbbb cccc dddd", "eeee ffff gggg hhhh"),
+        ("iiii",),
+    ]
+
+
+def test_one_line_when_it_fits() -> None:
+    [cue] = cues(transcript(Segment("a" * 20 + " " + "b" * 21, 0, 6)))
+    assert cue.lines == ("a" * 20 + " " + "b" * 21,)
+
+
+def test_layout_reserves_room_for_a_speaker_prefix() -> None:
+    from voxcli.render.cues import Token
+
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight"]
+    tokens = [Token(w, 0, 0) for w in words]
+    assert layout(tokens, 20) == (
+        ("one", "two", "three", "four"),
+        ("five", "six", "seven", "eight"),
+    )
+    lines = layout(tokens, 20, reserve=12)
+    assert len(" ".join(lines[0])) <= 8
+    assert all(len(" ".join(line)) <= 20 for line in lines)
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def test_segment_splits_are_interpolated_by_character_position() -> None:
+    result = cues(transcript(Segment("aaaa bbbb", 0, 10)), max_cue_duration=7)
+    # "aaaa " owns characters 0-5 of 9: 10 s * 5/9 = 5.556 s
+    assert spans(result) == [(0, 5556), (5556, 10000)]
+
+
+def test_interpolated_cues_never_leave_their_segment() -> None:
+    text = " ".join(["lorem ipsum dolor sit amet, consectetur adipiscing elit"] * 4)
+    segments = (Segment(text, 12.5, 27.25), Segment("next", 30.0, 31.0))
+    result = cues(transcript(*segments))
+    inside = [c for c in result if c.text != "next"]
+    assert len(inside) > 2
+    assert inside[0].start_ms == 12500 and inside[-1].end_ms == 27250
+    assert all(12500 <= c.start_ms < c.end_ms <= 27250 for c in inside)
+    assert all(c.end_ms - c.start_ms <= 7000 for c in result)
+
+
+def test_long_segment_is_split_under_the_max_duration() -> None:
+    result = cues(transcript(Segment("one two three four five six", 0, 30)), max_cue_duration=7)
+    assert len(result) > 1
+    assert all(c.end_ms - c.start_ms <= 7000 for c in result)
+
+
+def test_a_single_word_longer_than_the_max_duration_is_cut_to_it() -> None:
+    [cue] = cues(transcript(Segment("Hello", 10, 30)))
+    assert spans([cue]) == [(10000, 17000)]
+
+
+def test_cue_times_come_from_the_words_they_hold() -> None:
+    words = (
+        Word("Hello,", 1.0, 1.4),
+        Word("world.", 1.5, 2.0),
+        Word("How", 2.2, 2.4),
+        Word("are", 2.4, 2.6),
+        Word("you?", 2.6, 3.1),
+    )
+    t = transcript(Segment("Hello, world. How are you?", 0.5, 4.0), words=words)
+    result = cues(t, max_line_width=14, max_lines=1)
+    assert [(c.text, c.start_ms, c.end_ms) for c in result] == [
+        ("Hello, world.", 1000, 2000),
+        ("How are you?", 2200, 3100),
+    ]
+
+
+def test_a_speaker_change_always_starts_a_new_cue() -> None:
+    words = (
+        Word("Yes.", 1.0, 1.9, "Speaker 1"),
+        Word("No.", 2.0, 2.9, "Speaker 2"),
+        Word("Maybe.", 3.0, 3.9, "Speaker 2"),
+    )
+    result = cues(transcript(words=words))
+    assert [(c.text, c.speaker) for c in result] == [
+        ("Yes.", "Speaker 1"),
+        ("No. Maybe.", "Speaker 2"),
+    ]
+
+
+def test_words_take_the_speaker_of_their_segment() -> None:
+    segments = (Segment("Hi there.", 0, 2, "Speaker 1"), Segment("Hello.", 2, 4, "Speaker 2"))
+    words = (Word("Hi", 0.1, 0.5), Word("there.", 0.6, 1.8), Word("Hello.", 2.2, 3.5))
+    result = cues(transcript(*segments, words=words))
+    assert [(c.text, c.speaker) for c in result] == [
+        ("Hi there.", "Speaker 1"),
+        ("Hello.", "Speaker 2"),
+    ]
+
+
+def test_a_long_pause_between_words_ends_a_cue() -> None:
+    words = (Word("Before", 1.0, 1.5), Word("after.", 4.6, 5.0))
+    assert [c.text for c in cues(transcript(words=words))] == ["Before", "after."]
+
+
+def test_a_short_cue_is_extended_to_the_minimum_duration() -> None:
+    result = cues(transcript(Segment("Hi.", 1.0, 1.2), Segment("Later.", 5.0, 6.0)))
+    assert spans(result) == [(1000, 1833), (5000, 6000)]
+
+
+def test_extension_stops_a_gap_before_the_next_cue() -> None:
+    result = cues(transcript(Segment("Hi.", 1.0, 1.2), Segment("Next.", 1.5, 2.5)))
+    assert spans(result) == [(1000, 1500 - MIN_GAP_MS), (1500, 2500)]
+
+
+def test_extension_never_shortens_and_never_overlaps() -> None:
+    result = cues(transcript(Segment("Hi.", 1.0, 1.45), Segment("Next.", 1.5, 2.5)))
+    assert spans(result) == [(1000, 1450), (1500, 2500)]
+
+
+def test_extension_stops_at_the_known_duration() -> None:
+    result = cues(transcript(Segment("End.", 9.7, 9.9), duration=10.0))
+    assert spans(result) == [(9700, 10000)]
+
+
+def test_min_duration_zero_changes_nothing() -> None:
+    result = cues(transcript(Segment("Hi.", 1.0, 1.2)), min_cue_duration=0)
+    assert spans(result) == [(1000, 1200)]
+
+
+# ----------------------------------------------------------------------------- odd API times
+
+
+def test_out_of_order_segments_are_sorted() -> None:
+    t = transcript(Segment("second", 5, 6), Segment("first", 0, 1), Segment("third", 8, 9))
+    assert [c.text for c in cues(t)] == ["first", "second", "third"]
+
+
+def test_overlapping_segments_are_clamped_to_the_next_start() -> None:
+    result = cues(transcript(Segment("A", 0, 5), Segment("B", 3, 6)))
+    assert spans(result) == [(0, 3000), (3000, 6000)]
+
+
+def test_a_zero_length_segment_gets_the_minimum_duration() -> None:
+    result = cues(transcript(Segment("Hi", 2, 2), Segment("there", 5, 6)))
+    assert spans(result) == [(2000, 2833), (5000, 6000)]
+
+
+def test_segments_starting_together_are_spread_apart() -> None:
+    result = cues(transcript(Segment("one", 2, 2), Segment("two", 2, 3)))
+    assert [c.text for c in result] == ["one", "two"]
+    assert spans(result) == [(2000, 2100), (2100, 3000)]
+
+
+def test_empty_segments_are_dropped() -> None:
+    t = transcript(Segment("  ", 0, 1), Segment("\n", 1, 2), Segment("real", 2, 3))
+    assert [c.text for c in cues(t)] == ["real"]
+
+
+def test_newlines_in_text_never_make_blank_lines() -> None:
+    [cue] = cues(transcript(Segment("one\n\ntwo\r\n\tthree\u2028four", 0, 4)))
+    assert cue.lines == ("one two three four",)
+
+
+def test_segments_without_times_take_the_gap_between_neighbours() -> None:
+    t = transcript(
+        Segment("a", 0, 1),
+        Segment("bb", None, None),
+        Segment("cc", None, None),
+        Segment("d", 5, 6),
+    )
+    assert timed_segments(t)[1:3] == [
+        timed_segments(t)[1].__class__(1000, 3000, "bb", None),
+        timed_segments(t)[2].__class__(3000, 5000, "cc", None),
+    ]
+    assert [c.text for c in cues(t)] == ["a", "bb", "cc", "d"]
+
+
+def test_segments_without_times_at_the_edges_get_an_estimated_span() -> None:
+    t = transcript(Segment("x", None, None), Segment("y", 10, 11), Segment("z", None, None))
+    assert [(s.start, s.end) for s in timed_segments(t)] == [
+        (9167, 10000),
+        (10000, 11000),
+        (11000, 11833),
+    ]
+
+
+def test_a_segment_with_only_a_start_keeps_it() -> None:
+    t = transcript(Segment("a", 1, None), Segment("b", 4, 5))
+    assert [(s.start, s.end) for s in timed_segments(t)] == [(1000, 4000), (4000, 5000)]
+
+
+def test_non_finite_times_count_as_missing() -> None:
+    t = transcript(Segment("a", 0, 1), Segment("b", float("inf"), float("nan")), Segment("c", 3, 4))
+    assert [(s.start, s.end) for s in timed_segments(t)] == [
+        (0, 1000),
+        (1000, 3000),
+        (3000, 4000),
+    ]
+
+
+# ----------------------------------------------------------------------------- karaoke
+
+
+def test_highlight_makes_one_cue_per_word() -> None:
+    words = (Word("Hello,", 1.0, 1.4), Word("big", 1.5, 1.7), Word("world.", 1.8, 2.4))
+    result = build_cues(transcript(words=words), RenderOptions(highlight_words=True))
+    assert [(c.start_ms, c.end_ms, c.highlight) for c in result] == [
+        (1000, 1500, 0),
+        (1500, 1800, 1),
+        (1800, 2400, 2),
+    ]
+    assert {c.text for c in result} == {"Hello, big world."}
+
+
+def test_highlight_skips_words_with_no_time_of_their_own() -> None:
+    words = (Word("a", 1.0, 1.0), Word("b", 1.0, 1.5), Word("c", 1.6, 2.0))
+    result = build_cues(transcript(words=words), RenderOptions(highlight_words=True))
+    assert [c.highlight for c in result] == [1, 2]
+    assert result[0].start_ms == 1000 and result[-1].end_ms == 2000
+
+
+def test_highlight_needs_word_timestamps() -> None:
+    with pytest.raises(UsageError, match="--highlight-words"):
+        build_cues(transcript(Segment("a", 0, 1)), RenderOptions(highlight_words=True))
+
+
+def test_a_segment_no_word_falls_in_still_shows() -> None:
+    # Both granularities: a one-word segment may come back as a segment only.
+    t = transcript(
+        Segment("Hello there.", 0, 1),
+        Segment("Yes.", 2.0, 2.5),
+        words=(Word("Hello", 0.0, 0.4), Word("there.", 0.5, 1.0)),
+    )
+    assert [(c.text, c.start_ms) for c in cues(t)] == [("Hello there.", 0), ("Yes.", 2000)]

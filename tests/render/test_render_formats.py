@@ -1,0 +1,294 @@
+"""text, json, jsonl and tsv output; the render() entry point and its options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from voxcli.errors import UsageError
+from voxcli.render import (
+    EXTENSIONS,
+    FORMATS,
+    TIMED_FORMATS,
+    CueReport,
+    RenderOptions,
+    cue_report,
+    format_for_path,
+    render,
+    transcript_to_dict,
+)
+from voxcli.transcript import Segment, Transcript, Usage, Word
+
+FULL = Transcript(
+    text="Hello there. General Kenobi!",
+    language="en",
+    model="voxtral-mini-latest",
+    segments=(
+        Segment(" Hello there.", 0.0, 1.23456, "Speaker 1"),
+        Segment(" General Kenobi!", 1.5, 2.9995, "Speaker 2"),
+    ),
+    words=(
+        Word("Hello", 0.0, 0.5, "Speaker 1"),
+        Word("there.", 0.6, 1.23456, "Speaker 1"),
+        Word("General", 1.5, 2.0, "Speaker 2"),
+        Word("Kenobi!", 2.1, 2.9995, "Speaker 2"),
+    ),
+    usage=Usage(prompt_tokens=5, completion_tokens=7, total_tokens=12, prompt_audio_seconds=3),
+    source="clip.wav",
+    duration=3.0004,
+)
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def test_text_is_wrapped_for_reading() -> None:
+    words = " ".join(["lorem"] * 30)
+    out = render(Transcript(text=words), "text")
+    assert out.endswith("\n") and not out.endswith("\n\n")
+    assert all(len(line) <= 80 for line in out.splitlines())
+    assert out.split() == words.split()
+
+
+def test_text_width_zero_does_not_wrap() -> None:
+    words = " ".join(["lorem"] * 30)
+    assert render(Transcript(text=words), "text", RenderOptions(text_width=0)) == words + "\n"
+
+
+def test_text_keeps_paragraphs_and_never_breaks_a_word() -> None:
+    url = "https://example.com/" + "a" * 100
+    out = render(Transcript(text=f"First para.\n\n\nSecond {url} para.\n"), "text")
+    assert out == f"First para.\n\nSecond\n{url}\npara.\n"
+
+
+def test_text_with_speakers_is_one_paragraph_per_turn() -> None:
+    t = Transcript(
+        text="ignored when speakers exist",
+        segments=(
+            Segment("Hi.", 0, 1, "Speaker 1"),
+            Segment("How are you?", 1, 2, "Speaker 1"),
+            Segment("Fine.", 2, 3, "Speaker 2"),
+            Segment("  ", 3, 4, "Speaker 1"),
+            Segment("Good.", 4, 5, "Speaker 1"),
+        ),
+    )
+    assert render(t, "text") == (
+        "Speaker 1: Hi. How are you?\n\nSpeaker 2: Fine.\n\nSpeaker 1: Good.\n"
+    )
+
+
+def test_text_turns_follow_time_order() -> None:
+    t = Transcript(
+        text="",
+        segments=(Segment("Second.", 5, 6, "Speaker 2"), Segment("First.", 0, 1, "Speaker 1")),
+    )
+    assert render(t, "text") == "Speaker 1: First.\n\nSpeaker 2: Second.\n"
+
+
+def test_text_falls_back_to_segments_and_empty_is_empty() -> None:
+    t = Transcript(text="", segments=(Segment(" one"), Segment("two ")))
+    assert render(t, "text") == "one two\n"
+    assert render(Transcript(text=""), "text") == ""
+    assert render(Transcript(text="  \n "), "text") == ""
+
+
+# ----------------------------------------------------------------------------- json
+
+
+def test_json_schema_and_rounding() -> None:
+    data = json.loads(render(FULL, "json"))
+    assert data == {
+        "text": "Hello there. General Kenobi!",
+        "language": "en",
+        "model": "voxtral-mini-latest",
+        "duration": 3.0,
+        "source": "clip.wav",
+        "segments": [
+            {"start": 0.0, "end": 1.235, "text": "Hello there.", "speaker": "Speaker 1"},
+            {"start": 1.5, "end": 3.0, "text": "General Kenobi!", "speaker": "Speaker 2"},
+        ],
+        "words": [
+            {"start": 0.0, "end": 0.5, "text": "Hello", "speaker": "Speaker 1"},
+            {"start": 0.6, "end": 1.235, "text": "there.", "speaker": "Speaker 1"},
+            {"start": 1.5, "end": 2.0, "text": "General", "speaker": "Speaker 2"},
+            {"start": 2.1, "end": 3.0, "text": "Kenobi!", "speaker": "Speaker 2"},
+        ],
+        "usage": {
+            "prompt_tokens": 5,
+            "completion_tokens": 7,
+            "total_tokens": 12,
+            "prompt_audio_seconds": 3,
+        },
+    }
+    assert list(data) == [
+        "text",
+        "language",
+        "model",
+        "duration",
+        "source",
+        "segments",
+        "words",
+        "usage",
+    ]
+
+
+def test_json_is_pretty_utf8_and_ends_with_one_newline() -> None:
+    out = render(Transcript(text="café 漢字"), "json")
+    assert out.startswith('{\n  "text": "café 漢字",\n')
+    assert out.endswith("}\n") and not out.endswith("\n\n")
+
+
+def test_json_without_words_usage_or_times() -> None:
+    data = transcript_to_dict(Transcript(text="hi", segments=(Segment("hi"),)))
+    assert "words" not in data
+    assert data["usage"] is None and data["duration"] is None
+    assert data["segments"] == [{"start": None, "end": None, "text": "hi", "speaker": None}]
+
+
+def test_jsonl_is_the_same_object_on_one_line() -> None:
+    out = render(FULL, "jsonl")
+    assert out.count("\n") == 1 and out.endswith("\n")
+    assert ", " not in out.split('"text"')[0]  # compact separators
+    assert json.loads(out) == json.loads(render(FULL, "json"))
+
+
+def test_json_output_is_always_valid_and_utf8_encodable() -> None:
+    t = Transcript(text="bad \ud800 surrogate", segments=(Segment("x", float("inf"), 1.0),))
+    for fmt in ("json", "jsonl"):
+        out = render(t, fmt)
+        out.encode("utf-8")
+        data = json.loads(out)
+        assert data["segments"][0]["start"] is None
+        assert "\ufffd" in data["text"]
+
+
+# ----------------------------------------------------------------------------- tsv
+
+
+def test_tsv_exact() -> None:
+    t = Transcript(
+        text="",
+        segments=(
+            Segment("second\twith tab", 2.0, 3.0),
+            Segment("first\nline", 0.0004, 1.9995),
+            Segment("", 5, 6),
+        ),
+    )
+    assert render(t, "tsv") == (
+        "start\tend\ttext\n0\t2000\tfirst line\n2000\t3000\tsecond with tab\n"
+    )
+
+
+def test_tsv_adds_a_speaker_column_when_diarized() -> None:
+    assert render(FULL, "tsv") == (
+        "start\tend\ttext\tspeaker\n"
+        "0\t1235\tHello there.\tSpeaker 1\n"
+        "1500\t3000\tGeneral Kenobi!\tSpeaker 2\n"
+    )
+
+
+def test_tsv_falls_back_to_words() -> None:
+    t = Transcript(text="a b", words=(Word("b", 1, 2), Word("a", 0, 1)))
+    assert render(t, "tsv") == "start\tend\ttext\n0\t1000\ta\n1000\t2000\tb\n"
+
+
+# ----------------------------------------------------------------------------- api
+
+
+def test_formats_and_extensions() -> None:
+    assert FORMATS == ("text", "json", "jsonl", "srt", "vtt", "tsv")
+    assert frozenset({"srt", "vtt", "tsv"}) == TIMED_FORMATS
+    assert set(EXTENSIONS.values()) == set(FORMATS)
+    assert format_for_path("talk.SRT") == "srt"
+    assert format_for_path(Path("out/notes.txt")) == "text"
+    assert format_for_path("a.b.Jsonl") == "jsonl"
+    assert format_for_path("talk.wav") is None
+    assert format_for_path("-") is None
+    assert format_for_path("srt") is None
+
+
+def test_every_format_ends_with_exactly_one_newline() -> None:
+    for fmt in FORMATS:
+        out = render(FULL, fmt)
+        assert out.endswith("\n") and not out.endswith("\n\n"), fmt
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--format"):
+        render(FULL, "docx")
+
+
+def test_highlight_is_ignored_by_formats_that_cannot_show_it() -> None:
+    t = Transcript(text="hi", segments=(Segment("hi", 0, 1),))
+    options = RenderOptions(highlight_words=True)
+    for fmt in ("text", "json", "jsonl", "tsv"):
+        assert render(t, fmt, options) == render(t, fmt)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "flag"),
+    [
+        ({"max_line_width": 9}, "--max-line-width"),
+        ({"max_lines": 0}, "--max-lines"),
+        ({"max_cue_duration": 0}, "--max-cue-duration"),
+        ({"max_cue_duration": float("nan")}, "--max-cue-duration"),
+        ({"min_cue_duration": -1}, "--min-cue-duration"),
+        ({"min_cue_duration": 8, "max_cue_duration": 7}, "--min-cue-duration"),
+        ({"max_chars_per_second": 0}, "--max-chars-per-second"),
+        ({"text_width": 5}, "--text-width"),
+    ],
+)
+def test_impossible_options_name_their_flag(kwargs: dict[str, float], flag: str) -> None:
+    with pytest.raises(UsageError, match=flag):
+        RenderOptions(**kwargs)  # type: ignore[arg-type]
+
+
+def test_default_options_follow_the_guidelines() -> None:
+    options = RenderOptions()
+    assert (options.max_line_width, options.max_lines) == (42, 2)
+    assert (options.min_cue_duration, options.max_cue_duration) == (0.833, 7.0)
+    assert options.max_chars_per_second == 17.0 and options.highlight_words is False
+    assert options.text_width == 80
+
+
+def test_cue_report_counts_fast_cues() -> None:
+    t = Transcript(
+        text="",
+        segments=(
+            Segment("This cue is read far too quickly to follow.", 0, 1),
+            Segment("Slow.", 2, 4),
+        ),
+    )
+    report = cue_report(t, RenderOptions())
+    assert isinstance(report, CueReport)
+    assert (report.cues, report.too_fast) == (2, 1)
+    assert report.max_chars_per_second > 40
+    assert "1 faster than 17 characters/s" in report.summary(RenderOptions())
+    assert cue_report(t, RenderOptions(max_chars_per_second=100)).too_fast == 0
+
+
+def test_cue_report_counts_short_cues_and_wide_lines() -> None:
+    t = Transcript(
+        text="",
+        segments=(Segment("Hi.", 0, 0.3), Segment("x" * 50, 0.35, 3)),
+    )
+    report = cue_report(t)
+    assert (report.too_short, report.overlong_lines) == (1, 1)
+    assert "1 shorter than" in report.summary(RenderOptions())
+
+
+def test_cue_report_needs_timestamps() -> None:
+    with pytest.raises(UsageError):
+        cue_report(Transcript(text="no times"))
+    assert cue_report(Transcript(text="")) == CueReport(0, 0, 0.0, 0, 0)
+
+
+def test_text_turns_come_from_words_when_only_words_know_the_speaker() -> None:
+    t = Transcript(
+        text="Hi. Hello.",
+        segments=(Segment("Hi. Hello.", 0, 2),),
+        words=(Word("Hello.", 1, 2, "Speaker 2"), Word("Hi.", 0, 1, "Speaker 1")),
+    )
+    assert render(t, "text") == "Speaker 1: Hi.\n\nSpeaker 2: Hello.\n"

@@ -1,0 +1,5 @@
+"""Entry point for ``python -m voxcli``."""
+
+from voxcli.cli import main
+
+main()

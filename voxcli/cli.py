@@ -1,0 +1,121 @@
+"""The Typer app: composes the commands, the global options and the error handler.
+
+This is the one place that turns errors into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from voxcli import __version__, console
+from voxcli.commands import transcribe
+from voxcli.errors import ExitCode, VoxcliError
+from voxcli.options import DebugOpt
+from voxcli.redact import redact
+
+app = typer.Typer(
+    name="voxcli",
+    help="Speech to text from the command line with Mistral's Voxtral models.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich tracebacks show local variables, the API key among them: never.
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command(
+    "transcribe",
+    no_args_is_help=True,
+    epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
+    "2 usage or input error, 3 authentication, 130 interrupted.",
+)(transcribe.transcribe)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"voxcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Speech to text from the command line with Mistral's Voxtral models."""
+    if debug:
+        console.set_debug(True)
+
+
+def _env_debug() -> bool:
+    return os.environ.get("VOXCLI_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _print_traceback(exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    sys.stderr.write(redact(text))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the app and return the exit code; every error is handled here."""
+    console.set_debug(_env_debug())
+    try:
+        result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+    except typer.Exit as exc:
+        if exc.exit_code == ExitCode.INTERRUPTED:
+            console.error("interrupted")
+        return exc.exit_code
+    except typer.TyperException as exc:  # Click's usage errors (Typer vendors Click)
+        if console.debug_enabled():
+            _print_traceback(exc)
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "voxcli"
+        console.error(exc.format_message(), hint=f"see '{command} --help'")
+        return exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        console.error("interrupted")
+        return ExitCode.INTERRUPTED
+    except VoxcliError as exc:
+        if console.debug_enabled():
+            _print_traceback(exc)
+        console.error(exc.message, exc.hint)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`voxcli ... | head`): stop quietly, like a SIGPIPE death.
+        _silence_stdout()
+        return 141
+    except Exception as exc:
+        if console.debug_enabled():
+            _print_traceback(exc)
+        console.error(
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            hint="run again with --debug for details, and report it if it persists",
+        )
+        return ExitCode.FAILURE
+    return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())

@@ -1,0 +1,230 @@
+"""Settings: flags > environment > config file > defaults, and the API key lookup.
+
+The key is looked up in a fixed, documented order (``--api-key-file``,
+``MISTRAL_API_KEY``, the config file's ``api_key``) and is never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from voxcli.errors import AuthError, InputError, UsageError
+from voxcli.redact import register_secret
+
+DEFAULT_MODEL = "voxtral-mini-latest"
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_RETRIES = 3
+
+CONFIG_KEYS = frozenset({"api_key", "model", "server_url", "format", "timeout", "retries"})
+
+KEY_HINT = (
+    'set MISTRAL_API_KEY, put api_key = "..." in {config} (chmod 600), '
+    "or pass --api-key-file PATH ('-' reads it from stdin)"
+)
+
+T = TypeVar("T")
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the config file lives: $VOXCLI_CONFIG, else $XDG_CONFIG_HOME/voxcli/config.toml."""
+    env = os.environ if env is None else env
+    if env.get("VOXCLI_CONFIG"):
+        return Path(env["VOXCLI_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "voxcli" / "config.toml"
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The parsed config file, and what is worth warning about."""
+
+    path: Path
+    values: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def load_config_file(path: Path) -> ConfigFile:
+    """Read the TOML config file; a missing file is an empty config."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ConfigFile(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        values = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+
+    warnings = [
+        f"config file {path}: unknown key {key!r} ignored (known: {', '.join(sorted(CONFIG_KEYS))})"
+        for key in values
+        if key not in CONFIG_KEYS
+    ]
+    if values.get("api_key") and _readable_by_others(path):
+        warnings.append(
+            f"config file {path} holds an API key and is readable by other users; "
+            f"run: chmod 600 {path}"
+        )
+    return ConfigFile(path, values, tuple(warnings))
+
+
+def _readable_by_others(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+def _parse(value: Any, parse: Callable[[Any], T], origin: str) -> T:
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"invalid value {value!r} for {origin}") from None
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(value)
+    return number
+
+
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved connection settings shared by every command."""
+
+    api_key: str | None = field(repr=False)
+    key_origin: str | None
+    server_url: str | None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    model: str = DEFAULT_MODEL
+    format: str | None = None
+    config_path: Path | None = None
+
+    def require_key(self) -> str:
+        """The API key, or an :class:`AuthError` that says how to provide one."""
+        if not self.api_key:
+            where = self.config_path or config_path()
+            raise AuthError("no Mistral API key found", hint=KEY_HINT.format(config=where))
+        return self.api_key
+
+
+def read_key_file(path: str, stdin: TextIO | None = None) -> str:
+    """Read an API key from a file, or from stdin when *path* is ``-``."""
+    if path == "-":
+        text = (stdin or sys.stdin).read()
+        origin = "stdin"
+    else:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"--api-key-file: no such file: {path}") from None
+        except IsADirectoryError:
+            raise InputError(f"--api-key-file: {path} is a directory") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not a text file"
+            raise InputError(f"--api-key-file: cannot read {path}: {reason}") from None
+        origin = path
+    key = text.strip()
+    if not key:
+        raise AuthError(f"--api-key-file: {origin} holds no key")
+    if any(ch.isspace() for ch in key):
+        raise AuthError(f"--api-key-file: {origin} must hold only the key, on one line")
+    return key
+
+
+def resolve_settings(
+    *,
+    api_key_file: str | None = None,
+    server_url: str | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    model: str | None = None,
+    fmt: str | None = None,
+    env: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+    stdin: TextIO | None = None,
+) -> Settings:
+    """Combine flags, environment and config file, in that order of precedence."""
+    env = os.environ if env is None else env
+    path = config_path(env)
+    config = load_config_file(path)
+    for message in config.warnings:
+        warn(message)
+    values = config.values
+
+    def pick(flag: Any, env_name: str | None, key: str) -> tuple[Any, str]:
+        if flag is not None:
+            return flag, f"--{key.replace('_', '-')}"
+        if env_name and env.get(env_name):
+            return env[env_name], env_name
+        if values.get(key) is not None:
+            return values[key], f"{key} in {path}"
+        return None, ""
+
+    if api_key_file is not None:
+        key, key_origin = read_key_file(api_key_file, stdin), "--api-key-file"
+    elif env.get("MISTRAL_API_KEY", "").strip():
+        key, key_origin = env["MISTRAL_API_KEY"].strip(), "MISTRAL_API_KEY"
+    elif isinstance(values.get("api_key"), str) and values["api_key"].strip():
+        key, key_origin = values["api_key"].strip(), str(path)
+    else:
+        key, key_origin = None, None
+
+    url, _ = pick(server_url, "MISTRAL_SERVER_URL", "server_url")
+    timeout_value, timeout_origin = pick(timeout, "VOXCLI_TIMEOUT", "timeout")
+    retries_value, retries_origin = pick(retries, "VOXCLI_RETRIES", "retries")
+    model_value, _ = pick(model, "VOXCLI_MODEL", "model")
+    format_value, _ = pick(fmt, "VOXCLI_FORMAT", "format")
+
+    register_secret(key)
+    if url is not None:
+        url = _parse(url, _server_url, "server_url")
+    return Settings(
+        api_key=key,
+        key_origin=key_origin,
+        server_url=url,
+        timeout=(
+            DEFAULT_TIMEOUT
+            if timeout_value is None
+            else _parse(timeout_value, _positive_float, timeout_origin)
+        ),
+        retries=(
+            DEFAULT_RETRIES
+            if retries_value is None
+            else _parse(retries_value, _non_negative_int, retries_origin)
+        ),
+        model=str(model_value) if model_value else DEFAULT_MODEL,
+        format=str(format_value) if format_value else None,
+        config_path=path,
+    )
+
+
+def _server_url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(value)
+    return url

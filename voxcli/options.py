@@ -1,0 +1,107 @@
+"""Options shared by several commands, each declared once as an ``Annotated`` alias."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from voxcli.render import FORMATS
+
+CONNECTION = "Connection"
+OUTPUT = "Output"
+REQUEST = "Request"
+
+FormatName = Literal[FORMATS]  # type: ignore[valid-type]
+
+KNOWN_MODELS = ("voxtral-mini-latest", "voxtral-small-latest", "voxtral-mini-2602")
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="NAME",
+        help="Model to use (default: voxtral-mini-latest; env VOXCLI_MODEL).",
+        show_default=False,
+        rich_help_panel=REQUEST,
+    ),
+]
+TemperatureOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        min=0.0,
+        metavar="FLOAT",
+        help="Sampling temperature.",
+        rich_help_panel=REQUEST,
+    ),
+]
+FormatOpt = Annotated[
+    FormatName | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (default: from --output's extension, else text; env VOXCLI_FORMAT).",
+        show_default=False,
+        rich_help_panel=OUTPUT,
+    ),
+]
+ApiKeyFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key-file",
+        metavar="PATH",
+        help="Read the API key from PATH ('-' for stdin) instead of MISTRAL_API_KEY "
+        "or the config file.",
+        rich_help_panel=CONNECTION,
+    ),
+]
+ServerUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--server-url",
+        metavar="URL",
+        help="Mistral-compatible server to use (env MISTRAL_SERVER_URL).",
+        rich_help_panel=CONNECTION,
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        min=0.001,
+        metavar="SECONDS",
+        help="Timeout of each request (default: 300; env VOXCLI_TIMEOUT).",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+RetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--retries",
+        min=0,
+        metavar="N",
+        help="Retries after 429, 5xx and connection errors, with backoff that honours "
+        "Retry-After (default: 3; env VOXCLI_RETRIES).",
+        show_default=False,
+        rich_help_panel=CONNECTION,
+    ),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Report more on stderr.", rich_help_panel=OUTPUT),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only errors on stderr.", rich_help_panel=OUTPUT),
+]
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Show tracebacks on errors (the API key is always masked) (env VOXCLI_DEBUG=1).",
+        rich_help_panel=OUTPUT,
+    ),
+]

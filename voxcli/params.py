@@ -1,0 +1,98 @@
+"""Pure validation of transcription flags into API parameters.
+
+Each rule here is an API constraint the SDK does not check, so a bad value
+becomes a usage error before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from voxcli.errors import InputError, UsageError
+
+MAX_BIAS_TERMS = 100
+GRANULARITIES = ("segment", "word")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2}$")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_language(code: str | None) -> str | None:
+    """A two-letter ISO 639-1 code, lower-cased; anything else is a usage error."""
+    if code is None:
+        return None
+    code = code.strip()
+    if not _LANGUAGE.match(code):
+        raise UsageError(
+            f"--language must be a two-letter ISO 639-1 code such as 'en' or 'fr', not {code!r}",
+            hint="the API accepts exactly two letters; omit --language to detect it automatically",
+        )
+    return code.lower()
+
+
+def bias_term(raw: str) -> str:
+    """One context-bias term as the API wants it: no spaces (underscores), no commas."""
+    return _WHITESPACE.sub("_", raw.strip())
+
+
+def split_bias_values(values: Iterable[str]) -> list[str]:
+    """Terms from ``--bias`` values, each of which may hold a comma-separated list."""
+    return [bias_term(part) for value in values for part in value.split(",")]
+
+
+def read_bias_file(path: str) -> list[str]:
+    """Terms from a file: one per line (commas also separate), ``#`` starts a comment."""
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"--bias-file: no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"--bias-file: {path} is a directory") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--bias-file: {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"--bias-file: cannot read {path}: {exc.strerror}") from None
+    terms: list[str] = []
+    for line in text.splitlines():
+        content = line.split("#", 1)[0]
+        terms.extend(bias_term(part) for part in content.split(","))
+    return terms
+
+
+def collect_bias_terms(values: Sequence[str], files: Sequence[str]) -> tuple[str, ...]:
+    """All bias terms, empty ones dropped, duplicates removed keeping order, at most 100."""
+    terms = split_bias_values(values)
+    for path in files:
+        terms.extend(read_bias_file(path))
+    unique = tuple(dict.fromkeys(term for term in terms if term))
+    if len(unique) > MAX_BIAS_TERMS:
+        raise UsageError(
+            f"--bias: {len(unique)} terms given, but the API accepts at most {MAX_BIAS_TERMS}",
+            hint="keep the names and jargon the model is most likely to get wrong",
+        )
+    return unique
+
+
+def timestamp_granularities(
+    requested: Sequence[str], *, language: str | None, needs_timestamps: bool, fmt: str
+) -> tuple[str, ...]:
+    """The granularities to request, rejecting the API's language/timestamps conflict."""
+    granularities = tuple(dict.fromkeys(requested))
+    if granularities and language:
+        raise UsageError(
+            "--language and --timestamps cannot be used together: "
+            "the API does not accept both in one request",
+            hint="drop --language (the language is detected automatically) to get timestamps, "
+            "or drop --timestamps to pin the language",
+        )
+    if needs_timestamps and not granularities:
+        if language:
+            raise UsageError(
+                f"--format {fmt} needs timestamps, and the API does not accept "
+                "--language together with timestamps",
+                hint=f"drop --language to get {fmt} output (the language is detected "
+                "automatically), or choose --format text or json",
+            )
+        granularities = ("segment",)
+    return granularities

@@ -1,0 +1,113 @@
+"""One source in, one :class:`Transcript` out: local audio work, then one API call.
+
+Local work (spooling stdin, probing, re-encoding) happens before anything is
+sent, and every temporary file is removed however the call ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from voxcli import audio
+from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
+from voxcli.sources import Source
+from voxcli.transcript import Transcript, transcript_from_response
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PreparedAudio:
+    """What will be uploaded for a local source, and how it compares to the original."""
+
+    payload: AudioPayload
+    info: audio.AudioInfo
+    original_bytes: int
+    sent_bytes: int
+
+
+@contextmanager
+def local_audio_path(source: Source, stdin: BinaryIO | None) -> Iterator[Path]:
+    """The source's path on disk; stdin is spooled to a temporary file first."""
+    if source.kind == "stdin":
+        if stdin is None:
+            raise ValueError("stdin source without a stdin stream")
+        spooled = audio.spool_stdin(stdin)
+        try:
+            yield spooled
+        finally:
+            spooled.unlink(missing_ok=True)
+    else:
+        assert source.path is not None
+        yield source.path
+
+
+@contextmanager
+def prepared_audio(source: Source, path: Path, upload_mode: str) -> Iterator[PreparedAudio]:
+    """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
+    info = audio.probe(path)
+    name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
+    if audio.plan_upload(info, upload_mode) == "original":
+        yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
+        return
+    with audio.temp_audio_path(".flac") as flac:
+        encoded = audio.encode_flac_16k_mono(path, flac)
+        if encoded.bytes >= info.size:  # e.g. 8 kHz mu-law WAV: the original is smaller
+            yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
+            return
+        payload = AudioPayload(f"{Path(name).stem}.flac", path=flac)
+        yield PreparedAudio(payload, info, info.size, encoded.bytes)
+
+
+def transcribe_source(
+    api: MistralApi,
+    source: Source,
+    params: TranscriptionParams,
+    *,
+    upload_mode: str = "auto",
+    stdin: BinaryIO | None = None,
+    report: Report | None = None,
+) -> Transcript:
+    """Transcribe one source into our own model."""
+    if source.is_url:
+        data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
+        return transcript_from_response(
+            data, source=str(source), granularities=params.timestamp_granularities
+        )
+    with (
+        local_audio_path(source, stdin) as path,
+        prepared_audio(source, path, upload_mode) as ready,
+    ):
+        if report is not None:
+            report(_upload_summary(source, ready))
+        data = api.transcribe(params, ready.payload)
+    return transcript_from_response(
+        data,
+        source=str(source),
+        granularities=params.timestamp_granularities,
+        duration=ready.info.duration,
+    )
+
+
+def _upload_summary(source: Source, ready: PreparedAudio) -> str:
+    sent, original = ready.sent_bytes, ready.original_bytes
+    if sent == original:
+        return f"{source}: sending {_size(sent)} as is"
+    saved = 100 * (1 - sent / original) if original else 0.0
+    return (
+        f"{source}: sending {_size(sent)} of 16 kHz mono FLAC instead of {_size(original)} "
+        f"({saved:.0f}% less)"
+    )
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{count} B"

@@ -1,0 +1,529 @@
+"""The shared cue builder behind SRT and WebVTT (and the timing behind TSV).
+
+A :class:`~voxcli.transcript.Transcript` becomes a list of :class:`Cue` in
+four steps, all in whole milliseconds so that what we check is what we print:
+
+1. **Timed segments.** Segments without text are dropped. Segments missing a
+   start or end get one from their neighbours (the gap between the previous
+   segment's end and the next one's start, shared by text length; at either
+   edge of the transcript, a span estimated at ``max_chars_per_second``).
+   Segments are then sorted by start.
+2. **Tokens.** With word timestamps, each word is a token with its own times,
+   in the speaker and segment it falls in. Without them, each segment's text
+   is split at whitespace and its span shared out by character position, so
+   split points are interpolated and never leave the segment.
+3. **Shaping.** Tokens of one block (a segment, a speaker turn; a speaker
+   change always starts a block, and so does a pause of 3 s between words)
+   are packed greedily into cues of at most ``max_lines`` lines of
+   ``max_line_width`` characters lasting at most ``max_cue_duration``. When a
+   cue is full, it ends at the best break in its second half: after a
+   sentence, after a clause, at a pause, before a conjunction. Lines are then
+   balanced (one line when it fits), preferring the same breaks. A word is
+   never broken: a word wider than a line stands alone on its line.
+4. **Timeline.** Cues are sorted by start. A cue that starts within
+   :data:`COLLISION_MS` of the previous one's start (duplicate or zero-length
+   API segments) is moved later so each stays visible; an end that runs past
+   the next cue's start is cut to it; no cue lasts longer than
+   ``max_cue_duration``; a cue shorter than ``min_cue_duration`` is extended,
+   but only up to :data:`MIN_GAP_MS` before the next cue (and not past the
+   transcript's known duration). Every cue ends after it starts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from voxcli.errors import UsageError
+from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
+from voxcli.render.timefmt import to_millis
+from voxcli.transcript import Segment, Transcript
+
+PAUSE_MS = 3000
+"""A silence this long between two words always ends a cue."""
+MIN_GAP_MS = 83
+"""Extending a short cue stops this far before the next one: two frames at 24 fps."""
+COLLISION_MS = 100
+"""Cues starting closer than this (degenerate API times) are spread out this far."""
+
+NO_TIMESTAMPS_MESSAGE = (
+    "the {fmt} format needs timestamps, and this transcript has none: "
+    "request timestamps with `--timestamps segment`"
+)
+NO_WORDS_MESSAGE = "--highlight-words needs word timestamps: request them with `--timestamps word`"
+
+_SENTENCE_END = ".!?…。！？"  # noqa: RUF001
+_CLAUSE_END = ",;:，、；：—–"  # noqa: RUF001
+_CLOSERS = "\"'”’»)]}"  # noqa: RUF001
+# Control characters that are not whitespace (whitespace is collapsed separately).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONNECTIVES = (
+    "and but or nor so yet because although though while whereas if unless until when "
+    "where which who whom whose that than after before since as about at by for from in "
+    "into of on onto over through to toward towards under with within without"
+)
+_CONJUNCTIONS = frozenset(_CONNECTIVES.split())
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word (never split) with its time span in milliseconds."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class TimedSegment:
+    """A non-empty segment with complete times in milliseconds (whitespace collapsed)."""
+
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One subtitle: times in milliseconds and its words laid out in lines.
+
+    ``highlight`` is the index (in reading order, over all lines) of the word
+    being spoken in a ``--highlight-words`` cue, else None. Text is raw:
+    each format escapes it.
+    """
+
+    start_ms: int
+    end_ms: int
+    line_words: tuple[tuple[str, ...], ...]
+    speaker: str | None = None
+    highlight: int | None = None
+    word_starts: tuple[int, ...] = ()
+
+    @property
+    def start(self) -> float:
+        return self.start_ms / 1000
+
+    @property
+    def end(self) -> float:
+        return self.end_ms / 1000
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(" ".join(words) for words in self.line_words)
+
+    @property
+    def text(self) -> str:
+        """All lines joined by spaces, as a reader reads them."""
+        return " ".join(self.lines)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(word for line in self.line_words for word in line)
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def finite_time(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
+def clean_text(text: str) -> str:
+    """Collapse all whitespace (line breaks of every kind included) to single spaces.
+
+    Control characters are dropped and lone surrogates (which cannot be
+    encoded as UTF-8) become U+FFFD, so the result is always safe to write.
+    """
+    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
+    return " ".join(text.split())
+
+
+def clean_speaker(speaker: str | None) -> str | None:
+    """A speaker label cleaned like text; None when nothing is left."""
+    return clean_text(speaker) or None if speaker else None
+
+
+def _segment_has_time(segment: Segment) -> bool:
+    return finite_time(segment.start) is not None or finite_time(segment.end) is not None
+
+
+def _fill_missing_times(
+    segments: Sequence[Segment], options: RenderOptions, duration: float | None
+) -> list[tuple[float, float]]:
+    """Complete every segment's (start, end), in the API's order (see module docs)."""
+    starts = [finite_time(s.start) for s in segments]
+    ends = [finite_time(s.end) for s in segments]
+    times: list[tuple[float, float]] = []
+    n = len(segments)
+    i = 0
+    while i < n:
+        start, end = starts[i], ends[i]
+        if start is not None and end is not None:
+            times.append((start, end))
+            i += 1
+            continue
+        j = i
+        while j < n and (starts[j] is None or ends[j] is None):
+            j += 1
+        weights = [len(clean_text(s.text)) for s in segments[i:j]]
+        estimate = max(
+            sum(weights) / options.max_chars_per_second, options.min_cue_duration * (j - i)
+        )
+        lo = starts[i] if starts[i] is not None else (times[-1][1] if times else None)
+        hi = ends[j - 1] if ends[j - 1] is not None else (starts[j] if j < n else None)
+        if lo is None and hi is None:
+            lo = 0.0
+        if lo is None:
+            assert hi is not None
+            lo = max(0.0, hi - estimate)
+        if hi is None:
+            hi = lo + estimate
+            if duration is not None and duration > lo:
+                hi = min(hi, duration)
+        hi = max(hi, lo)
+        total = sum(weights)
+        done = 0
+        for weight in weights:
+            a = lo + (hi - lo) * (done / total if total else 0.0)
+            done += weight
+            b = lo + (hi - lo) * (done / total if total else 1.0)
+            times.append((a, b))
+        i = j
+    return times
+
+
+def has_any_times(transcript: Transcript) -> bool:
+    """True when at least one segment or word carries a usable time."""
+    return uses_words(transcript) or any(map(_segment_has_time, transcript.segments))
+
+
+def has_content(transcript: Transcript) -> bool:
+    """True when there is any text to show."""
+    return bool(
+        transcript.text.strip()
+        or any(s.text.strip() for s in transcript.segments)
+        or any(w.text.strip() for w in transcript.words)
+    )
+
+
+def require_times(transcript: Transcript, fmt: str) -> None:
+    """Raise UsageError when a timed format is asked of a transcript with text but no times."""
+    if has_content(transcript) and not has_any_times(transcript):
+        raise UsageError(NO_TIMESTAMPS_MESSAGE.format(fmt=fmt.upper()))
+
+
+def timed_segments(
+    transcript: Transcript, options: RenderOptions = DEFAULT_OPTIONS
+) -> list[TimedSegment]:
+    """The transcript's non-empty segments with complete times, sorted by start."""
+    segments = transcript.segments
+    if not any(map(_segment_has_time, segments)):
+        return []
+    duration = finite_time(transcript.duration)
+    times = _fill_missing_times(segments, options, duration)
+    out = []
+    for segment, (start, end) in zip(segments, times, strict=True):
+        text = clean_text(segment.text)
+        if not text:
+            continue
+        start_ms = to_millis(start)
+        out.append(
+            TimedSegment(
+                start_ms, max(start_ms, to_millis(end)), text, clean_speaker(segment.speaker)
+            )
+        )
+    out.sort(key=lambda s: (s.start, s.end))
+    return out
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+@dataclass(frozen=True)
+class _Block:
+    tokens: tuple[Token, ...]
+    speaker: str | None
+
+
+def _segment_tokens(segment: TimedSegment) -> tuple[Token, ...]:
+    """Split a segment at spaces; each word owns its characters and the space after it."""
+    words = segment.text.split(" ")
+    length = len(segment.text)
+    span = segment.end - segment.start
+    offsets = []
+    position = 0
+    for word in words:
+        offsets.append(position)
+        position += len(word) + 1
+    offsets.append(length)
+
+    def at(offset: int) -> int:
+        return segment.start + round(span * offset / length)
+
+    return tuple(Token(word, at(offsets[k]), at(offsets[k + 1])) for k, word in enumerate(words))
+
+
+def _word_blocks(transcript: Transcript, segments: list[TimedSegment]) -> list[_Block]:
+    words = []
+    for word in transcript.words:
+        text = clean_text(word.text)
+        start, end = finite_time(word.start), finite_time(word.end)
+        if not text or start is None or end is None:
+            continue
+        start_ms = to_millis(start)
+        span = TimedSegment(start_ms, max(start_ms, to_millis(end)), text, None)
+        # An entry holding several words ("New York") is split like a segment.
+        for token in _segment_tokens(span):
+            words.append((token.start, token.end, token.text, clean_speaker(word.speaker)))
+    words.sort(key=lambda w: (w[0], w[1]))
+    seg_starts = [s.start for s in segments]
+    blocks: list[_Block] = []
+    current: list[Token] = []
+    current_key: tuple[int, str | None] | None = None
+    for start, end, text, speaker in words:
+        index = bisect.bisect_right(seg_starts, (start + end) // 2) - 1
+        if speaker is None and index >= 0:
+            speaker = segments[index].speaker
+        key = (index, speaker)
+        if current and (key != current_key or start - current[-1].end >= PAUSE_MS):
+            blocks.append(_Block(tuple(current), current_key[1] if current_key else None))
+            current = []
+        current.append(Token(text, start, end))
+        current_key = key
+    if current:
+        blocks.append(_Block(tuple(current), current_key[1] if current_key else None))
+    return blocks
+
+
+def _blocks(transcript: Transcript, options: RenderOptions, use_words: bool) -> list[_Block]:
+    segments = timed_segments(transcript, options)
+    if not use_words:
+        return [_Block(_segment_tokens(s), s.speaker) for s in segments]
+    blocks = _word_blocks(transcript, segments)
+    # A segment no word falls in (the API can leave a one-word segment out of the word list)
+    # still shows, timed by interpolation like any segment.
+    middles = sorted((t.start + t.end) // 2 for b in blocks for t in b.tokens)
+    for segment in segments:
+        first = bisect.bisect_left(middles, segment.start)
+        if first == len(middles) or middles[first] > segment.end:
+            blocks.append(_Block(_segment_tokens(segment), segment.speaker))
+    return blocks
+
+
+def uses_words(transcript: Transcript) -> bool:
+    """Cue times come from words whenever the transcript has any timed word."""
+    return any(
+        clean_text(w.text) and finite_time(w.start) is not None and finite_time(w.end) is not None
+        for w in transcript.words
+    )
+
+
+# --------------------------------------------------------------------------- shaping
+
+
+def _break_score(before: Token, after: Token | None) -> int:
+    """How good a place the point after ``before`` is to end a cue or a line (0-3)."""
+    tail = before.text.rstrip(_CLOSERS) or before.text
+    gap = after.start - before.end if after is not None else 0
+    if tail[-1] in _SENTENCE_END or gap >= 1500:
+        return 3
+    if tail[-1] in _CLAUSE_END or gap >= 500:
+        return 2
+    if after is not None and after.text.lower().strip(_CLOSERS) in _CONJUNCTIONS:
+        return 1
+    return 0
+
+
+_LINE_BONUS = (0.0, 0.05, 0.1, 0.2)
+
+
+def _line_count(lengths: Sequence[int], first_width: int, width: int) -> int:
+    """Lines greedy wrapping needs (the minimum possible); a too-long word sits alone."""
+    count, used, cap = 1, -1, first_width
+    for length in lengths:
+        if used < 0:
+            used = length
+        elif used + 1 + length <= cap:
+            used += 1 + length
+        else:
+            count, used, cap = count + 1, length, width
+    return count
+
+
+def layout(tokens: Sequence[Token], width: int, reserve: int = 0) -> tuple[tuple[str, ...], ...]:
+    """Lay words out in as few lines as possible, balanced, breaking at good places.
+
+    ``reserve`` characters of the first line are taken (by a speaker prefix).
+    """
+    texts = [t.text for t in tokens]
+    lengths = [len(t) for t in texts]
+    n = len(texts)
+    first_width = max(1, width - reserve)
+    lines = _line_count(lengths, first_width, width)
+    if lines == 1:
+        return (tuple(texts),)
+    prefix = [0]
+    for length in lengths:
+        prefix.append(prefix[-1] + length)
+
+    def line_length(a: int, b: int) -> int:
+        return prefix[b] - prefix[a] + (b - a - 1)
+
+    inf = math.inf
+    # best[k][b]: (cost, start of the last line) for words [0, b) in k + 1 lines. The cost
+    # sums squared line lengths (balance), less a bonus per good break; a tiny extra per
+    # character of the first line makes ties bottom-heavy.
+    best: list[list[tuple[float, int]]] = [[(inf, -1)] * (n + 1) for _ in range(lines)]
+    for b in range(1, n + 1):
+        if b > 1 and line_length(0, b) > first_width:
+            break
+        used = line_length(0, b) + reserve
+        best[0][b] = ((used / width) ** 2 + 1e-6 * used, 0)
+    for k in range(1, lines):
+        for b in range(k + 1, n + 1):
+            for a in range(b - 1, k - 1, -1):
+                if b - a > 1 and line_length(a, b) > width:
+                    break
+                previous = best[k - 1][a][0]
+                if previous == inf:
+                    continue
+                bonus = _LINE_BONUS[_break_score(tokens[a - 1], tokens[a])]
+                cost = previous + (line_length(a, b) / width) ** 2 - bonus
+                if cost < best[k][b][0]:
+                    best[k][b] = (cost, a)
+    bounds = []
+    b = n
+    for k in range(lines - 1, -1, -1):
+        a = best[k][b][1]
+        bounds.append((a, b))
+        b = a
+    return tuple(tuple(texts[a:b]) for a, b in reversed(bounds))
+
+
+def _shape(
+    block: _Block, options: RenderOptions, reserve: int, max_ms: int
+) -> list[tuple[Sequence[Token], tuple[tuple[str, ...], ...]]]:
+    tokens = block.tokens
+    width = options.max_line_width
+    first_width = max(1, width - reserve)
+    n = len(tokens)
+
+    def fits(i: int, j: int) -> bool:
+        if tokens[j - 1].end - tokens[i].start > max_ms:
+            return False
+        lengths = [len(t.text) for t in tokens[i:j]]
+        return _line_count(lengths, first_width, width) <= options.max_lines
+
+    def chars(i: int, j: int) -> int:
+        return sum(len(t.text) for t in tokens[i:j]) + (j - i - 1)
+
+    out = []
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and fits(i, j + 1):
+            j += 1
+        if j < n:
+            floor = chars(i, j) / 2
+            j = max(
+                (k for k in range(i + 1, j + 1) if k == j or chars(i, k) >= floor),
+                key=lambda k: (_break_score(tokens[k - 1], tokens[k]), k),
+            )
+        cue_tokens = tokens[i:j]
+        out.append((cue_tokens, layout(cue_tokens, width, reserve)))
+        i = j
+    return out
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def _fix_timeline(cues: list[Cue], options: RenderOptions, limit_ms: int | None) -> list[Cue]:
+    min_ms = to_millis(options.min_cue_duration)
+    max_ms = max(1, to_millis(options.max_cue_duration))
+    spacing = max(1, min(COLLISION_MS, min_ms))
+    cues = sorted(cues, key=lambda c: c.start_ms)
+    starts: list[int] = []
+    for cue in cues:
+        start = cue.start_ms
+        if starts and start < starts[-1] + spacing:
+            start = starts[-1] + spacing
+        starts.append(start)
+    out = []
+    for index, cue in enumerate(cues):
+        start = starts[index]
+        following = starts[index + 1] if index + 1 < len(starts) else None
+        end = min(max(cue.end_ms, start), start + max_ms)
+        if end - start < min_ms:
+            target = start + min_ms
+            if following is not None:
+                room = following - MIN_GAP_MS
+                target = min(target, room if room - start >= spacing else following)
+            if limit_ms is not None:
+                target = min(target, limit_ms)
+            end = max(end, target)
+        if following is not None:
+            end = min(end, following)
+        end = max(end, start + 1)
+        out.append(replace(cue, start_ms=start, end_ms=end))
+    return out
+
+
+def _highlighted(cue: Cue) -> list[Cue]:
+    """Karaoke: one cue per word, the word underlined from its start to the next word's."""
+    count = len(cue.word_starts)
+    starts = [cue.start_ms] + [
+        min(max(s, cue.start_ms), cue.end_ms - 1) for s in cue.word_starts[1:]
+    ]
+    out = []
+    for k in range(count):
+        end = starts[k + 1] if k + 1 < count else cue.end_ms
+        if end > starts[k]:
+            out.append(replace(cue, start_ms=starts[k], end_ms=end, highlight=k))
+    return out
+
+
+def build_cues(
+    transcript: Transcript,
+    options: RenderOptions = DEFAULT_OPTIONS,
+    *,
+    speaker_prefix: bool = False,
+    highlight: bool | None = None,
+) -> list[Cue]:
+    """Shape a transcript into subtitle cues (see the module docs for the rules).
+
+    ``speaker_prefix`` reserves room on each cue's first line for an SRT-style
+    ``[Speaker 1] `` prefix. ``highlight`` (default: ``options.highlight_words``)
+    expands each cue into karaoke cues and needs word timestamps.
+    """
+    if highlight is None:
+        highlight = options.highlight_words
+    use_words = uses_words(transcript)
+    if highlight and not use_words:
+        raise UsageError(NO_WORDS_MESSAGE)
+    max_ms = max(1, to_millis(options.max_cue_duration))
+    cues = []
+    for block in _blocks(transcript, options, use_words):
+        reserve = len(f"[{block.speaker}] ") if speaker_prefix and block.speaker else 0
+        for tokens, lines in _shape(block, options, reserve, max_ms):
+            cues.append(
+                Cue(
+                    start_ms=tokens[0].start,
+                    end_ms=tokens[-1].end,
+                    line_words=lines,
+                    speaker=block.speaker,
+                    word_starts=tuple(t.start for t in tokens),
+                )
+            )
+    duration = finite_time(transcript.duration)
+    cues = _fix_timeline(cues, options, to_millis(duration) if duration is not None else None)
+    if highlight:
+        cues = [part for cue in cues for part in _highlighted(cue)]
+    return cues

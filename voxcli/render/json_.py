@@ -1,0 +1,95 @@
+"""voxcli's own JSON schema (``json``: pretty, ``jsonl``: one compact line per source).
+
+Schema (stable; times in seconds rounded to milliseconds, absent values null)::
+
+    {
+      "text": str, "language": str|null, "model": str|null,
+      "duration": float|null, "source": str|null,
+      "segments": [{"start": float|null, "end": float|null, "text": str,
+                    "speaker": str|null}],
+      "words": [{"start": float, "end": float, "text": str, "speaker": str|null}],
+      "usage": {"prompt_tokens": int|null, "completion_tokens": int|null,
+                "total_tokens": int|null, "prompt_audio_seconds": float|null} | null
+    }
+
+``words`` is present only when word timestamps were requested (and returned).
+Segments keep the API's order; their text is stripped of surrounding whitespace.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from voxcli.render.timefmt import round_seconds
+from voxcli.transcript import Transcript, Usage
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8_safe(text: str) -> str:
+    """Lone surrogates cannot be written as UTF-8: replace them with U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _usage(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "prompt_audio_seconds": _number(usage.prompt_audio_seconds),
+    }
+
+
+def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
+    """The transcript as voxcli's documented JSON object (see the module docs)."""
+    data: dict[str, Any] = {
+        "text": transcript.text,
+        "language": transcript.language,
+        "model": transcript.model,
+        "duration": round_seconds(transcript.duration),
+        "source": transcript.source,
+        "segments": [
+            {
+                "start": round_seconds(s.start),
+                "end": round_seconds(s.end),
+                "text": s.text.strip(),
+                "speaker": s.speaker,
+            }
+            for s in transcript.segments
+        ],
+    }
+    if transcript.words:
+        data["words"] = [
+            {
+                "start": round_seconds(w.start),
+                "end": round_seconds(w.end),
+                "text": w.text.strip(),
+                "speaker": w.speaker,
+            }
+            for w in transcript.words
+        ]
+    data["usage"] = _usage(transcript.usage)
+    return data
+
+
+def render_json(transcript: Transcript) -> str:
+    """Pretty-printed (indent 2), UTF-8 characters kept as they are."""
+    text = json.dumps(transcript_to_dict(transcript), indent=2, ensure_ascii=False)
+    return _utf8_safe(text) + "\n"
+
+
+def render_jsonl(transcript: Transcript) -> str:
+    """The same object, compact, on one line."""
+    text = json.dumps(transcript_to_dict(transcript), ensure_ascii=False, separators=(",", ":"))
+    return _utf8_safe(text) + "\n"

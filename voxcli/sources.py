@@ -1,0 +1,76 @@
+"""What a SOURCE argument names: a local file, stdin (``-``) or a URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from voxcli.errors import UsageError
+
+MAX_URL_LENGTH = 2083
+STDIN_NAME = "stdin"
+
+SourceKind = Literal["file", "stdin", "url"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input, as the user named it."""
+
+    kind: SourceKind
+    raw: str
+    path: Path | None = None
+
+    @property
+    def is_url(self) -> bool:
+        return self.kind == "url"
+
+    @property
+    def file_name(self) -> str:
+        """The base name to send and to derive output names from."""
+        if self.kind == "file" and self.path is not None:
+            return self.path.name
+        if self.kind == "url":
+            name = PurePosixPath(unquote(urlsplit(self.raw).path)).name
+            return name or "audio"
+        return STDIN_NAME
+
+    @property
+    def stem(self) -> str:
+        """The output name's stem: ``talk`` for ``talk.wav`` (never ``talk.wav``)."""
+        name = self.file_name
+        return PurePosixPath(name).stem or name
+
+    def __str__(self) -> str:
+        return "-" if self.kind == "stdin" else self.raw
+
+
+def parse_source(raw: str) -> Source:
+    if raw == "-":
+        return Source("stdin", raw)
+    if raw.lower().startswith(("http://", "https://")):
+        if len(raw) > MAX_URL_LENGTH:
+            raise UsageError(
+                f"URL is {len(raw)} characters long; the API accepts at most {MAX_URL_LENGTH}"
+            )
+        if not urlsplit(raw).netloc:
+            raise UsageError(f"not a valid URL: {raw}")
+        return Source("url", raw)
+    return Source("file", raw, Path(raw).expanduser())
+
+
+def parse_sources(raws: list[str]) -> list[Source]:
+    """Sources in input order, each processed once; ``-`` may appear only once."""
+    sources = [parse_source(raw) for raw in raws]
+    if sum(source.kind == "stdin" for source in sources) > 1:
+        raise UsageError("'-' (stdin) can be given only once")
+    seen: set[str] = set()
+    unique: list[Source] = []
+    for source in sources:
+        key = str(source.path.resolve()) if source.path is not None else source.raw
+        if key not in seen:
+            seen.add(key)
+            unique.append(source)
+    return unique
