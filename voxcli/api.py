@@ -175,10 +175,13 @@ def _status_error(status: int, detail: str | None, where: str) -> Exception:
 class MistralApi:
     """A thin, typed facade over the SDK client for the calls voxcli makes."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, max_in_flight: int = 4) -> None:
         self._settings = settings
         self._client: Any = None
         self._lock = threading.Lock()
+        # Every request, whatever the caller (files, parts of a split file), takes a
+        # slot, so --jobs bounds the requests in flight for the whole run.
+        self._slots = threading.BoundedSemaphore(max_in_flight)
 
     @property
     def where(self) -> str:
@@ -259,7 +262,7 @@ class MistralApi:
         """Send one transcription request; the response as a plain dict."""
         sdk = self._sdk()
         kwargs = _transcription_kwargs(params)
-        with self._translated_errors():
+        with self._slots, self._translated_errors():
             if audio.url is not None:
                 response = sdk.audio.transcriptions.complete(file_url=audio.url, **kwargs)
             else:

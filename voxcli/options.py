@@ -105,3 +105,15 @@ DebugOpt = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Requests in flight at once.",
+        rich_help_panel=CONNECTION,
+    ),
+]

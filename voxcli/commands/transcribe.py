@@ -19,6 +19,7 @@ from voxcli.options import (
     ApiKeyFileOpt,
     DebugOpt,
     FormatOpt,
+    JobsOpt,
     ModelOpt,
     QuietOpt,
     RetriesOpt,
@@ -136,6 +137,7 @@ def transcribe(
     server_url: ServerUrlOpt = None,
     timeout: TimeoutOpt = None,
     retries: RetriesOpt = None,
+    jobs: JobsOpt = 4,
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -187,7 +189,7 @@ def transcribe(
     settings.require_key()
 
     report = console.info if verbose and not quiet else None
-    api = MistralApi(settings)
+    api = MistralApi(settings, max_in_flight=jobs)
     failures = 0
     try:
         for source, target in zip(parsed, targets, strict=True):

@@ -20,6 +20,7 @@ from voxcli.render.json_ import render_json, render_jsonl, transcript_to_dict
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.render.srt import render_srt
 from voxcli.render.text import render_text
+from voxcli.render.timefmt import to_millis
 from voxcli.render.tsv import render_tsv
 from voxcli.render.vtt import render_vtt
 from voxcli.transcript import Transcript
@@ -115,7 +116,7 @@ def cue_report(transcript: Transcript, options: RenderOptions = DEFAULT_OPTIONS)
     require_times(transcript, "srt")
     cues = build_cues(transcript, options, highlight=False)
     speeds = [len(c.text) / max(c.end - c.start, 0.001) for c in cues]
-    min_ms = round(options.min_cue_duration * 1000)
+    min_ms = to_millis(options.min_cue_duration)
     return CueReport(
         cues=len(cues),
         too_fast=sum(speed > options.max_chars_per_second for speed in speeds),

@@ -3,30 +3,43 @@
 A :class:`~voxcli.transcript.Transcript` becomes a list of :class:`Cue` in
 four steps, all in whole milliseconds so that what we check is what we print:
 
-1. **Timed segments.** Segments without text are dropped. Segments missing a
-   start or end get one from their neighbours (the gap between the previous
-   segment's end and the next one's start, shared by text length; at either
-   edge of the transcript, a span estimated at ``max_chars_per_second``).
-   Segments are then sorted by start.
-2. **Tokens.** With word timestamps, each word is a token with its own times,
-   in the speaker and segment it falls in. Without them, each segment's text
-   is split at whitespace and its span shared out by character position, so
-   split points are interpolated and never leave the segment.
-3. **Shaping.** Tokens of one block (a segment, a speaker turn; a speaker
-   change always starts a block, and so does a pause of 3 s between words)
-   are packed greedily into cues of at most ``max_lines`` lines of
-   ``max_line_width`` characters lasting at most ``max_cue_duration``. When a
-   cue is full, it ends at the best break in its second half: after a
-   sentence, after a clause, at a pause, before a conjunction. Lines are then
-   balanced (one line when it fits), preferring the same breaks. A word is
-   never broken: a word wider than a line stands alone on its line.
-4. **Timeline.** Cues are sorted by start. A cue that starts within
-   :data:`COLLISION_MS` of the previous one's start (duplicate or zero-length
-   API segments) is moved later so each stays visible; an end that runs past
-   the next cue's start is cut to it; no cue lasts longer than
-   ``max_cue_duration``; a cue shorter than ``min_cue_duration`` is extended,
-   but only up to :data:`MIN_GAP_MS` before the next cue (and not past the
-   transcript's known duration). Every cue ends after it starts.
+1. **Timed segments.** Segments missing a start or an end take the gap
+   between their timed neighbours (the previous one's end, the next one's
+   start), shared among consecutive untimed segments by text length; before
+   the first or after the last timed segment they get a span estimated from
+   their text (``max_chars_per_second``, at least ``min_cue_duration`` each).
+   Empty segments are then dropped and the rest sorted by start.
+2. **Tokens.** With word timestamps, each word is a token with its own times
+   and takes the speaker (when it has none) and the block of the segment it
+   falls in; a segment that no word falls in is added as without words.
+   Without word timestamps, each segment's text is split at whitespace and
+   its span shared out by character position: split times are interpolated
+   and never leave the segment.
+3. **Shaping.** The tokens of one block (a segment; a speaker change always
+   starts a new block, and so does a pause of :data:`PAUSE_MS` between words)
+   are packed greedily into cues of at most ``max_lines`` lines of at most
+   ``max_line_width`` characters lasting at most ``max_cue_duration``. A full
+   cue ends at the best break in its second half: after a sentence (or a
+   pause of 1.5 s), after a clause (or a pause of 0.5 s), before a conjunction
+   or preposition, else after the last word that fits. Its lines are then
+   laid out in as few lines as possible, balanced, preferring the same
+   breaks. A word is never broken: a word wider than a line stands alone on
+   its line, and a word that would need one line too many starts the next cue.
+4. **Timeline.** Cues are sorted by start. A cue starting less than
+   :data:`COLLISION_MS` after the previous one's start (duplicate or
+   zero-length API times) is moved to that point, so each stays visible and
+   starts stay in order. An end that runs past the next cue's start is cut to
+   it (overlaps are resolved in favour of the later cue's start); no cue lasts
+   longer than ``max_cue_duration``. A cue shorter than ``min_cue_duration`` is
+   extended, but only up to :data:`MIN_GAP_MS` before the next cue (right up
+   to it if that gap would leave less than :data:`COLLISION_MS`) and not past
+   the transcript's known duration; so a short cue may stay on screen into
+   the silence after its segment, never over the next cue. Every cue ends
+   after it starts.
+
+``--highlight-words`` then turns each cue into one cue per word, the word
+underlined from its start to the next word's start (words with no time of
+their own are skipped); the minimum duration applies to the whole line.
 """
 
 from __future__ import annotations
@@ -43,7 +56,7 @@ from voxcli.render.timefmt import to_millis
 from voxcli.transcript import Segment, Transcript
 
 PAUSE_MS = 3000
-"""A silence this long between two words always ends a cue."""
+"""A silence this long between two words always ends a cue (whisper uses 3 s too)."""
 MIN_GAP_MS = 83
 """Extending a short cue stops this far before the next one: two frames at 24 fps."""
 COLLISION_MS = 100
