@@ -396,3 +396,45 @@ def test_version():
     result = run_cli("--version")
     assert result.exit_code == 0
     assert result.stdout == f"voxcli {__version__}\n"
+
+
+def test_cue_shaping_flags_reach_the_renderer(api_env):
+    result = run_cli("transcribe", str(DATA / "speech.wav"), "-f", "srt", "--max-line-width", "16")
+    assert result.exit_code == 0, result.stderr
+    text_lines = [
+        line
+        for line in result.stdout.splitlines()
+        if line and "-->" not in line and not line.isdigit()
+    ]
+    assert text_lines
+    assert all(len(line) <= 16 for line in text_lines if " " in line)
+
+
+def test_highlight_words_asks_for_word_timestamps(api_env):
+    result = run_cli("transcribe", str(DATA / "speech.wav"), "-f", "vtt", "--highlight-words")
+    assert result.exit_code == 0, result.stderr
+    [request] = api_env.transcription_requests()
+    assert request.fields["timestamp_granularities"] == ["word"]
+    assert "<u>" in result.stdout
+
+
+def test_highlight_words_with_segment_timestamps_is_a_usage_error(api_env):
+    result = run_cli(
+        "transcribe", str(DATA / "speech.wav"), "-f", "srt", "-t", "segment", "--highlight-words"
+    )
+    assert result.exit_code == 2
+    assert "--timestamps word" in result.stderr
+    assert api_env.requests == []
+
+
+def test_invalid_cue_option_names_the_flag(api_env):
+    result = run_cli("transcribe", str(DATA / "speech.wav"), "-f", "srt", "--max-lines", "0")
+    assert result.exit_code == 2
+    assert "--max-lines" in result.stderr
+    assert api_env.requests == []
+
+
+def test_verbose_reports_reading_speed(api_env):
+    result = run_cli("transcribe", str(DATA / "speech.wav"), "-f", "srt", "-v")
+    assert result.exit_code == 0, result.stderr
+    assert "characters/s" in result.stderr

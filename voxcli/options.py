@@ -117,3 +117,66 @@ JobsOpt = Annotated[
         rich_help_panel=CONNECTION,
     ),
 ]
+
+SUBTITLES = "Subtitles and text layout"
+
+MaxLineWidthOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-line-width",
+        metavar="N",
+        help="Characters per subtitle line (Netflix: 42).",
+        rich_help_panel=SUBTITLES,
+    ),
+]
+MaxLinesOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-lines", metavar="N", help="Lines per subtitle cue.", rich_help_panel=SUBTITLES
+    ),
+]
+MaxCueDurationOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-cue-duration",
+        metavar="SECONDS",
+        help="Longest time a cue stays on screen.",
+        rich_help_panel=SUBTITLES,
+    ),
+]
+MinCueDurationOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-cue-duration",
+        metavar="SECONDS",
+        help="Shortest time a cue stays on screen (5/6 s), without overlapping the next.",
+        rich_help_panel=SUBTITLES,
+    ),
+]
+MaxCharsPerSecondOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-chars-per-second",
+        metavar="N",
+        help="Reading speed to report on with --verbose (not enforced).",
+        rich_help_panel=SUBTITLES,
+    ),
+]
+HighlightWordsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--highlight-words",
+        help="Karaoke-style srt/vtt cues, underlining each word as it is spoken "
+        "(needs --timestamps word).",
+        rich_help_panel=SUBTITLES,
+    ),
+]
+TextWidthOpt = Annotated[
+    int,
+    typer.Option(
+        "--text-width",
+        metavar="N",
+        help="Wrap the text format at N characters; 0 keeps one paragraph per line.",
+        rich_help_panel=SUBTITLES,
+    ),
+]

@@ -8,6 +8,7 @@ merging of split parts, the JSON schema) works on these dataclasses only.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -89,7 +90,7 @@ def _float_or_none(value: Any) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if number != number or number < 0:  # NaN or negative: not a usable time
+    if not math.isfinite(number) or number < 0:  # NaN, infinite or negative: unusable
         return None
     return number
 

@@ -19,12 +19,19 @@ from voxcli.options import (
     ApiKeyFileOpt,
     DebugOpt,
     FormatOpt,
+    HighlightWordsOpt,
     JobsOpt,
+    MaxCharsPerSecondOpt,
+    MaxCueDurationOpt,
+    MaxLinesOpt,
+    MaxLineWidthOpt,
+    MinCueDurationOpt,
     ModelOpt,
     QuietOpt,
     RetriesOpt,
     ServerUrlOpt,
     TemperatureOpt,
+    TextWidthOpt,
     TimeoutOpt,
     VerboseOpt,
 )
@@ -43,6 +50,7 @@ class Granularity(str, Enum):
     word = "word"
 
 
+DEFAULT_RENDER = render.RenderOptions()
 FORMAT_EXTENSIONS = {fmt: ext for ext, fmt in render.EXTENSIONS.items()}
 
 
@@ -133,6 +141,13 @@ def transcribe(
             rich_help_panel=REQUEST,
         ),
     ] = "auto",
+    max_line_width: MaxLineWidthOpt = DEFAULT_RENDER.max_line_width,
+    max_lines: MaxLinesOpt = DEFAULT_RENDER.max_lines,
+    max_cue_duration: MaxCueDurationOpt = DEFAULT_RENDER.max_cue_duration,
+    min_cue_duration: MinCueDurationOpt = DEFAULT_RENDER.min_cue_duration,
+    max_chars_per_second: MaxCharsPerSecondOpt = DEFAULT_RENDER.max_chars_per_second,
+    highlight_words: HighlightWordsOpt = False,
+    text_width: TextWidthOpt = DEFAULT_RENDER.text_width,
     api_key_file: ApiKeyFileOpt = None,
     server_url: ServerUrlOpt = None,
     timeout: TimeoutOpt = None,
@@ -179,12 +194,27 @@ def transcribe(
         diarize=diarize,
         context_bias=collect_bias_terms(bias or [], bias_file or []),
         timestamp_granularities=timestamp_granularities(
-            [granularity.value for granularity in timestamps or []],
+            [granularity.value for granularity in timestamps or []]
+            or (["word"] if highlight_words else []),
             language=code,
             needs_timestamps=output_format in render.TIMED_FORMATS,
             fmt=output_format,
         ),
     )
+    render_options = render.RenderOptions(
+        max_line_width=max_line_width,
+        max_lines=max_lines,
+        max_cue_duration=max_cue_duration,
+        min_cue_duration=min_cue_duration,
+        max_chars_per_second=max_chars_per_second,
+        highlight_words=highlight_words,
+        text_width=text_width,
+    )
+    if highlight_words and "word" not in params.timestamp_granularities:
+        raise UsageError(
+            "--highlight-words needs word timestamps",
+            hint="add --timestamps word",
+        )
     targets = _targets(parsed, output, output_dir, output_format)
     settings.require_key()
 
@@ -202,7 +232,10 @@ def transcribe(
                     stdin=sys.stdin.buffer if source.kind == "stdin" else None,
                     report=report,
                 )
-                text = render.render(transcript, output_format)
+                text = render.render(transcript, output_format, render_options)
+                if report is not None and output_format in render.SUBTITLE_FORMATS:
+                    cues = render.cue_report(transcript, render_options)
+                    report(f"{source}: {cues.summary(render_options)}")
                 if target is None:
                     write_stdout(text)
                 else:
