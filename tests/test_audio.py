@@ -178,7 +178,7 @@ def test_probe_permission_denied_even_as_root(
 def test_probe_text_renamed_to_wav(tmp_path: Path) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("these are not samples\n" * 20)
-    err = expect_input_error(path, "is not an audio file soundfile can read")
+    err = expect_input_error(path, "is not an audio file voxcli can read (or it is damaged)")
     assert err.hint
 
 

@@ -23,7 +23,6 @@ from voxcli.errors import ApiError, AuthError
 # Upper bound on the time the SDK may spend retrying one call; the attempt
 # count (--retries) normally ends it long before.
 RETRY_BUDGET_MS = 15 * 60 * 1000
-RETRYABLE_STATUSES = (429, 500, 502, 503, 504)
 
 CONTENT_TYPES = {
     ".wav": "audio/wav",
@@ -127,8 +126,19 @@ def _describe_transport_error(exc: BaseException) -> str:
     return str(exc) or name
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _error_detail(body: str | None) -> str | None:
-    """The human part of an API error body (Mistral sends JSON with a message)."""
+    """The human part of an API error body, on one line."""
+    detail = _raw_error_detail(body)
+    return _one_line(detail) if detail else None
+
+
+def _raw_error_detail(body: str | None) -> str | None:
+    """Mistral sends JSON with a message; other servers may send anything."""
     if not body:
         return None
     try:
@@ -150,8 +160,9 @@ def _error_detail(body: str | None) -> str | None:
     return " ".join(body.split())[:200]
 
 
-def _status_error(status: int, detail: str | None, where: str) -> Exception:
-    detail_text = f": {detail}" if detail else ""
+def _status_error(status: int, detail: str | None, where: str, attempts: int = 1) -> Exception:
+    tried = f" after {attempts} attempts" if attempts > 1 else ""
+    detail_text = f"{tried}: {detail}" if detail else tried
     if status in (401, 403):
         return AuthError(
             f"the API key was rejected (HTTP {status}){detail_text}",
@@ -233,10 +244,7 @@ class MistralApi:
             yield
         except _RetriesExhausted as exc:
             if exc.status is not None:
-                error = _status_error(exc.status, exc.detail, self.where)
-                if isinstance(error, ApiError):
-                    error.message += f" after {exc.attempts} attempts"
-                raise error from None
+                raise _status_error(exc.status, exc.detail, self.where, exc.attempts) from None
             raise ApiError(
                 f"{self.where}: {exc.detail or 'request failed'} "
                 f"(gave up after {exc.attempts} attempts)",
@@ -244,7 +252,8 @@ class MistralApi:
             ) from None
         except sdk_errors.ResponseValidationError as exc:
             raise ApiError(
-                f"{self.where} sent a response voxcli does not understand: {exc.cause}"
+                f"{self.where} sent a response voxcli does not understand: "
+                f"{_one_line(str(exc.cause), 200)}"
             ) from None
         except sdk_errors.SDKError as exc:
             raise _status_error(exc.status_code, _error_detail(exc.body), self.where) from None
@@ -270,13 +279,18 @@ class MistralApi:
                 with audio.path.open("rb") as stream:
                     response = sdk.audio.transcriptions.complete(
                         file={
-                            "file_name": audio.file_name,
+                            "file_name": _wire_name(audio.file_name),
                             "content": stream,
                             "content_type": audio.content_type,
                         },
                         **kwargs,
                     )
         return response.model_dump(mode="json", by_alias=True)
+
+
+def _wire_name(name: str) -> str:
+    """A file name that can go in a multipart header (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _transcription_kwargs(params: TranscriptionParams) -> dict[str, Any]:

@@ -117,7 +117,7 @@ def probe(path: Path) -> AudioInfo:
     import soundfile as sf
 
     try:
-        info = sf.info(str(path))
+        info = sf.info(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
         info = None
     if info is None:
@@ -135,7 +135,7 @@ def probe(path: Path) -> AudioInfo:
                 decodable=False,
             )
         raise InputError(
-            f"{path} is not an audio file soundfile can read",
+            f"{path} is not an audio file voxcli can read (or it is damaged)",
             hint="use WAV, FLAC, MP3, OGG/Opus, or M4A/MP4/AAC/WebM (sent as is)",
         )
     if info.frames <= 0 or info.samplerate <= 0:
@@ -214,7 +214,12 @@ def encode_flac_16k_mono(
     with reader:
         try:
             writer = sf.SoundFile(
-                str(dest), "w", samplerate=TARGET_RATE, channels=1, format="FLAC", subtype="PCM_16"
+                os.fsencode(dest),
+                "w",
+                samplerate=TARGET_RATE,
+                channels=1,
+                format="FLAC",
+                subtype="PCM_16",
             )
         except (sf.SoundFileError, RuntimeError) as exc:
             raise OSError(f"cannot write {dest}: {exc}") from exc
@@ -264,9 +269,11 @@ def _open_reader(path: Path) -> sf.SoundFile:
     import soundfile as sf
 
     try:
-        return _reader_class()(str(path))
+        return _reader_class()(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
-        raise InputError(f"{path} is not an audio file soundfile can read") from None
+        raise InputError(
+            f"{path} is not an audio file voxcli can read (or it is damaged)"
+        ) from None
 
 
 def _skip_to(reader: sf.SoundFile, frame: int, buf: np.ndarray) -> None:

@@ -144,23 +144,38 @@ def _classify_entries(
         return segments, words
     if "segment" not in wanted:
         return [], segments
-    # Both granularities, untyped: a one-token entry inside a longer entry's span is a word.
+    # Both granularities, untyped: a one-token entry inside a longer entry's span is a
+    # word, and so is the repeat of a one-word segment ("Yes." then its word "Yes.").
     spans = [
         (_float_or_none(e.get("start")), _float_or_none(e.get("end")))
         for e in segments
         if not _is_single_token(str(e.get("text") or ""))
     ]
     kept: list[Mapping[str, Any]] = []
+    single_segments: list[tuple[str, float | None, float | None]] = []
     for entry in segments:
+        text = str(entry.get("text") or "")
         start = _float_or_none(entry.get("start"))
         end = _float_or_none(entry.get("end"))
+        if not _is_single_token(text):
+            kept.append(entry)
+            continue
         inside = (
-            _is_single_token(str(entry.get("text") or ""))
-            and start is not None
+            start is not None
             and end is not None
             and any(s is not None and e is not None and s <= start and end <= e for s, e in spans)
         )
-        (words if inside else kept).append(entry)
+        repeat = any(
+            t == text.strip()
+            and (s == start or (s is not None and start is not None and s <= start))
+            and (e == end or (e is not None and end is not None and end <= e))
+            for t, s, e in single_segments
+        )
+        if inside or repeat:
+            words.append(entry)
+        else:
+            single_segments.append((text.strip(), start, end))
+            kept.append(entry)
     return kept, words
 
 

@@ -277,6 +277,35 @@ def test_a_segment_with_only_a_start_keeps_it() -> None:
     assert [(s.start, s.end) for s in timed_segments(t)] == [(1000, 4000), (4000, 5000)]
 
 
+def test_known_times_inside_a_run_of_partial_segments_are_kept() -> None:
+    t = transcript(
+        Segment("a", 0, 1), Segment("b", None, 4), Segment("c", 5, None), Segment("d", 8, 9)
+    )
+    assert [(s.start, s.end) for s in timed_segments(t)] == [
+        (0, 1000),
+        (1000, 4000),
+        (5000, 8000),
+        (8000, 9000),
+    ]
+
+
+def test_a_known_start_in_the_middle_of_untimed_segments_splits_the_run() -> None:
+    t = transcript(
+        Segment("a", 0, 1),
+        Segment("bb", None, None),
+        Segment("cc", 6, None),
+        Segment("dd", None, None),
+        Segment("e", 10, 11),
+    )
+    assert [(s.start, s.end) for s in timed_segments(t)] == [
+        (0, 1000),
+        (1000, 6000),
+        (6000, 8000),
+        (8000, 10000),
+        (10000, 11000),
+    ]
+
+
 def test_non_finite_times_count_as_missing() -> None:
     t = transcript(Segment("a", 0, 1), Segment("b", float("inf"), float("nan")), Segment("c", 3, 4))
     assert [(s.start, s.end) for s in timed_segments(t)] == [

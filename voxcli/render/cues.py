@@ -182,8 +182,10 @@ def _fill_missing_times(
             times.append((start, end))
             i += 1
             continue
-        j = i
-        while j < n and (starts[j] is None or ends[j] is None):
+        # A run of incomplete segments ends at any known time, so a known start or
+        # end inside the API's answer is never traded for an interpolated one.
+        j = i + 1
+        while j < n and starts[j] is None and ends[j - 1] is None:
             j += 1
         weights = [len(clean_text(s.text)) for s in segments[i:j]]
         estimate = max(

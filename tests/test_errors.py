@@ -1,0 +1,96 @@
+"""Every failure is one line (plus a hint) with a documented exit code; the key never shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_runner import run_cli
+from fake_mistral import TEST_API_KEY
+
+WAV = str(Path(__file__).parent / "data" / "speech.wav")
+
+
+def assert_one_line_error(stderr: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert 1 <= len(lines) <= 2, stderr
+    assert lines[0].startswith("voxcli: error: ")
+    assert all(line.startswith("voxcli: hint: ") for line in lines[1:])
+    assert "Traceback" not in stderr
+
+
+def test_multi_line_api_error_is_folded_into_one_line(api_env):
+    api_env.fail_next(400, body='{"message": "bad things\\n  happened\\nhere"}')
+    result = run_cli("transcribe", WAV, "--retries", "0")
+    assert result.exit_code == 1
+    assert "bad things happened here" in result.stderr
+    assert_one_line_error(result.stderr)
+
+
+def test_a_response_the_sdk_cannot_validate_is_one_line(api_env):
+    api_env.set_transcription({"unexpected": ["shape", "of", "answer"]})
+    result = run_cli("transcribe", WAV)
+    assert result.exit_code == 1
+    assert "does not understand" in result.stderr
+    assert_one_line_error(result.stderr)
+
+
+def test_403_is_an_authentication_error(api_env):
+    api_env.fail_next(403, body='{"message": "Forbidden"}')
+    result = run_cli("transcribe", WAV)
+    assert result.exit_code == 3
+    assert "rejected (HTTP 403)" in result.stderr
+    assert_one_line_error(result.stderr)
+    assert len(api_env.transcription_requests()) == 1
+
+
+def test_retries_exhausted_names_the_attempts_before_the_servers_words(api_env):
+    api_env.fail_next(500, times=5, body='{"message": "internal"}', headers={"Retry-After": "0"})
+    result = run_cli("transcribe", WAV, "--retries", "1")
+    assert result.exit_code == 1
+    assert "(HTTP 500) after 2 attempts: internal" in result.stderr
+
+
+def test_voxcli_debug_env_shows_a_masked_traceback(api_env, monkeypatch):
+    monkeypatch.setenv("VOXCLI_DEBUG", "1")
+    api_env.fail_next(500, body=f'{{"message": "echo {TEST_API_KEY}"}}')
+    result = run_cli("transcribe", WAV, "--retries", "0")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr
+    assert TEST_API_KEY not in result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "flag"),
+    [("VOXCLI_RETRIES", "x", "VOXCLI_RETRIES"), ("VOXCLI_TIMEOUT", "-1", "VOXCLI_TIMEOUT")],
+)
+def test_bad_values_from_the_environment_name_their_origin(api_env, monkeypatch, env, value, flag):
+    monkeypatch.setenv(env, value)
+    result = run_cli("transcribe", WAV)
+    assert result.exit_code == 2
+    assert flag in result.stderr
+    assert api_env.requests == []
+
+
+def test_flags_beat_environment_beat_config(fake_server, monkeypatch, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'api_key = "sk-c"\nserver_url = "{fake_server.url}"\nmodel = "from-config"\n'
+    )
+    config.chmod(0o600)
+    monkeypatch.setenv("VOXCLI_CONFIG", str(config))
+    monkeypatch.setenv("VOXCLI_MODEL", "from-env")
+    result = run_cli("transcribe", WAV, "--model", "from-flag")
+    assert result.exit_code == 0, result.stderr
+    assert fake_server.transcription_requests()[-1].fields["model"] == ["from-flag"]
+
+
+def test_bad_config_file_is_a_usage_error(monkeypatch, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("retries = [unclosed\n")
+    monkeypatch.setenv("VOXCLI_CONFIG", str(config))
+    monkeypatch.setenv("MISTRAL_API_KEY", "sk-x")
+    result = run_cli("transcribe", WAV)
+    assert result.exit_code == 2
+    assert "not valid TOML" in result.stderr
+    assert_one_line_error(result.stderr)
