@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -70,6 +71,13 @@ def test_two_clips_give_two_input_audio_chunks_in_order(api_env):
     assert "received 2 audio chunk(s)" in result.stdout
 
 
+def test_the_same_clip_twice_is_sent_twice(api_env):
+    result = run_cli("chat", str(MP3), str(MP3), "-p", "Are these identical?")
+    assert result.exit_code == 0, result.stderr
+    chunks = _audio_chunks(api_env.chat_requests()[0])
+    assert [_decode(c) for c in chunks] == [MP3.read_bytes()] * 2
+
+
 def test_url_audio_is_passed_as_url(api_env):
     url = "https://example.com/audio/talk.mp3?sig=abc"
     result = run_cli("chat", url, str(WAV), "-p", "Which one is longer?")
@@ -128,7 +136,16 @@ def test_audio_from_stdin(api_env):
 # --- uploads over the threshold --------------------------------------------------------------
 
 
-def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(api_env):
+@pytest.fixture
+def own_tempdir(tmp_path, monkeypatch) -> Path:
+    """Point voxcli's temporary files at an empty dir we can inspect afterwards."""
+    directory = tmp_path / "tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(api_env, own_tempdir):
     result = run_cli("chat", str(WAV), "-p", "Summarize", "--upload-threshold", "1KB")
     assert result.exit_code == 0, result.stderr
     [upload] = [r for r in api_env.file_requests() if r.method == "POST"]
@@ -149,6 +166,16 @@ def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(ap
         ("POST", "/v1/chat/completions"),
         ("DELETE", f"/v1/files/{file_id}"),
     ]
+    assert list(own_tempdir.iterdir()) == []  # the re-encoded FLAC is gone too
+
+
+def test_uploaded_file_is_deleted_when_the_signed_url_fails(api_env):
+    api_env.fail_next(500, path="/v1/files/", times=1)  # GET /v1/files/{id}/url
+    result = run_cli("chat", str(WAV), "-p", "Q", "--upload-threshold", "1KB", "--retries", "0")
+    assert result.exit_code == 1
+    assert api_env.chat_requests() == []
+    assert len(api_env.deleted_file_ids) == 1
+    assert api_env.uploaded_files == {}
 
 
 def test_only_files_over_the_threshold_are_uploaded(api_env, tmp_path):
@@ -174,15 +201,18 @@ def test_uploaded_file_is_deleted_when_the_chat_request_fails(api_env):
     assert api_env.requests[-1].method == "DELETE"
 
 
-def test_uploaded_file_is_deleted_when_interrupted(api_env, monkeypatch):
+def test_uploaded_file_is_deleted_when_interrupted(api_env, monkeypatch, own_tempdir):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("voxcli.api.MistralApi.chat_stream", interrupt)
-    result = run_cli("chat", str(WAV), "-p", "Summarize", "--upload-threshold", "1KB")
+    result = run_cli(
+        "chat", "-", "-p", "Summarize", "--upload-threshold", "1KB", stdin=WAV.read_bytes()
+    )
     assert result.exit_code == 130
     assert len(api_env.deleted_file_ids) == 1
     assert api_env.uploaded_files == {}
+    assert list(own_tempdir.iterdir()) == []  # spooled stdin and the FLAC are gone
 
 
 def _fail_on_server(fake, attr: str, should_fail) -> None:
@@ -293,6 +323,12 @@ def test_prompt_is_not_read_from_a_terminal():
 
     with pytest.raises(UsageError):
         read_prompt(None, stdin=Tty("never read"), stdin_busy=False)
+
+
+def test_stdin_can_be_given_only_once(api_env):
+    result = run_cli("chat", "-", "-", "-p", "Q", stdin=WAV.read_bytes())
+    assert result.exit_code == 2
+    assert "only once" in result.stderr
 
 
 def test_stdin_cannot_carry_both_audio_and_key(api_env):

@@ -18,7 +18,7 @@ from voxcli.api import ChatResult, MistralApi
 from voxcli.errors import UsageError
 from voxcli.pipeline import PreparedAudio, local_audio_path, prepared_audio
 from voxcli.sizes import format_size
-from voxcli.sources import Source
+from voxcli.sources import Source, parse_source
 
 DEFAULT_UPLOAD_THRESHOLD = 10_000_000  # bytes (10 MB)
 
@@ -32,6 +32,15 @@ class AudioRef:
     source: Source
     value: str
     how: str  # "inline", "url" or "uploaded"
+
+
+def parse_clips(raws: Sequence[str]) -> list[Source]:
+    """The clips in the order given. Unlike transcribe's sources, repeats are kept: the
+    question may refer to "the second clip". ``-`` (stdin) may appear only once."""
+    clips = [parse_source(raw) for raw in raws]
+    if sum(clip.kind == "stdin" for clip in clips) > 1:
+        raise UsageError("'-' (stdin) can be given only once")
+    return clips
 
 
 def read_prompt(

@@ -15,6 +15,7 @@ from voxcli.chat import (
     answer_json,
     audio_refs,
     build_messages,
+    parse_clips,
     read_prompt,
     write_answer,
 )
@@ -34,7 +35,6 @@ from voxcli.options import (
 )
 from voxcli.output import write_stdout
 from voxcli.sizes import parse_size
-from voxcli.sources import parse_sources
 
 
 def _size(value: str | int) -> int:
@@ -131,7 +131,7 @@ def chat(
     """Ask a question about audio files, stdin or URLs, and print the answer."""
     if debug:
         console.set_debug(True)
-    parsed = parse_sources(sources)
+    parsed = parse_clips(sources)
     audio_on_stdin = common.check_stdin_sources(
         parsed, api_key_file, example="cat talk.mp3 | voxcli chat - -p 'Summarize'"
     )
