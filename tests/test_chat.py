@@ -7,6 +7,7 @@ import io
 import json
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from unittest import mock
 
@@ -388,6 +389,34 @@ def test_streaming_output_arrives_in_order_and_ends_with_a_newline(api_env):
     for i, (kind, _) in enumerate(out.events[:-1]):
         if kind == "write":
             assert out.events[i + 1][0] == "flush"
+
+
+def test_closed_stdout_mid_stream_still_deletes_the_upload(api_env):
+    class ClosedAfterFirstWrite(io.StringIO):
+        def write(self, text: str) -> int:
+            if self.getvalue():
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    outcome: dict[str, object] = {}
+
+    def run_it() -> None:
+        # Typer turns EPIPE into sys.exit(1) (or re-raises it): any ending is fine here.
+        try:
+            with mock.patch.object(sys, "stdout", ClosedAfterFirstWrite()):
+                outcome["code"] = run(["chat", str(WAV), "-p", "Q", "--upload-threshold", "1KB"])
+        except BaseException as exc:
+            outcome["code"] = exc
+
+    # A suspended stream once held the only request slot and the delete waited forever.
+    worker = threading.Thread(target=run_it, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "voxcli hung after stdout was closed"
+    assert outcome["code"] != 0
+    assert len(api_env.chat_requests()) == 1
+    assert len(api_env.deleted_file_ids) == 1
+    assert api_env.uploaded_files == {}
 
 
 def test_streamed_answer_ends_with_exactly_one_newline(api_env):

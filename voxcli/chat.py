@@ -184,9 +184,16 @@ def write_answer(pieces: Iterable[str | ChatResult], out: TextIO) -> ChatResult:
                 out.flush()
                 wrote = True
     finally:
-        if wrote or result is not None:
-            out.write("\n")
-            out.flush()
+        try:
+            # A stream left suspended (broken pipe, Ctrl-C) would hold its request slot,
+            # and the cleanup (deleting uploads) needs one: end it now, not at GC time.
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if wrote or result is not None:
+                out.write("\n")
+                out.flush()
     assert result is not None, "the answer stream ended without a result"
     return result
 
