@@ -166,8 +166,16 @@ def chat(
             return
         pieces = api.chat_stream(params, messages) if stream else _whole(api.chat(params, messages))
         result = write_answer(pieces, sys.stdout)
-    if result.finish_reason == "length" and not quiet:
-        console.warn("the answer was cut off at --max-tokens (finish reason: length)")
+    if not quiet and (warning := _CUT_OFF.get(result.finish_reason or "")):
+        console.warn(warning)
+
+
+_CUT_OFF = {
+    "length": "the answer was cut off at the token limit (finish reason: length); "
+    "raise --max-tokens",
+    "model_length": "the answer was cut off: the model's context is full "
+    "(finish reason: model_length)",
+}
 
 
 def _whole(result: ChatResult) -> list[str | ChatResult]:
