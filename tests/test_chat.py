@@ -542,3 +542,18 @@ def test_key_file_and_server_flags_are_shared_with_transcribe(fake_server, tmp_p
     )
     assert result.exit_code == 0, result.stderr
     assert fake_server.chat_requests()[0].authorization == f"Bearer {TEST_API_KEY}"
+
+
+def test_default_threshold_is_10_mb(api_env, tmp_path):
+    import numpy as np
+
+    # white noise barely compresses: 16 kHz 16-bit mono FLAC stays ~32 KB per second
+    noise = np.random.default_rng(4).uniform(-0.9, 0.9, 16_000 * 330).astype(np.float32)
+    path = tmp_path / "noise.wav"
+    soundfile.write(str(path), noise, 16_000, subtype="PCM_16")
+    result = run_cli("chat", str(path), "-p", "Q")
+    assert result.exit_code == 0, result.stderr
+    [upload] = [r for r in api_env.file_requests() if r.method == "POST"]
+    assert upload.file("file").size > 10_000_000
+    assert _audio_chunks(api_env.chat_requests()[0])[0].startswith(f"{api_env.url}/signed/")
+    assert len(api_env.deleted_file_ids) == 1
