@@ -21,8 +21,15 @@ sys.exit(code)
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["--version"], ["transcribe", "--help"], []],
-    ids=["help", "version", "transcribe-help", "no-args"],
+    [
+        ["--help"],
+        ["--version"],
+        ["transcribe", "--help"],
+        [],
+        ["chat", "--help"],
+        ["detect-lang", "--help"],
+    ],
+    ids=["help", "version", "transcribe-help", "no-args", "chat-help", "detect-lang-help"],
 )
 def test_help_and_version_do_not_import_heavy_modules(argv):
     result = subprocess.run(

@@ -287,6 +287,73 @@ class MistralApi:
                     )
         return response.model_dump(mode="json", by_alias=True)
 
+    def chat(self, params: ChatParams, messages: list[dict[str, Any]]) -> ChatResult:
+        """Send one chat request and wait for the whole answer."""
+        sdk = self._sdk()
+        with self._slots, self._translated_errors():
+            response = sdk.chat.complete(**_chat_kwargs(params, messages))
+        choice = response.choices[0] if response.choices else None
+        message = choice.message if choice is not None else None
+        return ChatResult(
+            text=_content_text(message.content if message is not None else None),
+            model=response.model,
+            usage=_usage_dict(response.usage),
+            finish_reason=str(choice.finish_reason) if choice is not None else None,
+        )
+
+    def chat_stream(
+        self, params: ChatParams, messages: list[dict[str, Any]]
+    ) -> Iterator[str | ChatResult]:
+        """Stream one chat answer: text deltas as they arrive, then one :class:`ChatResult`."""
+        sdk = self._sdk()
+        parts: list[str] = []
+        model: str | None = None
+        usage: dict[str, Any] = {}
+        finish: str | None = None
+        with (
+            self._slots,
+            self._translated_errors(),
+            sdk.chat.stream(**_chat_kwargs(params, messages)) as events,
+        ):
+            for event in events:
+                chunk = event.data
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = _usage_dict(chunk.usage)
+                for choice in chunk.choices[:1]:
+                    if choice.finish_reason is not None:
+                        finish = str(choice.finish_reason)
+                    text = _content_text(choice.delta.content)
+                    if text:
+                        parts.append(text)
+                        yield text
+        yield ChatResult(text="".join(parts), model=model, usage=usage, finish_reason=finish)
+
+    def upload_file(self, path: Path, file_name: str, purpose: str = "audio") -> str:
+        """Upload a file through the Files API (streamed from disk); return its id."""
+        sdk = self._sdk()
+        content_type = AudioPayload(file_name).content_type
+        with self._slots, self._translated_errors(), path.open("rb") as stream:
+            response = sdk.files.upload(
+                file={"file_name": file_name, "content": stream, "content_type": content_type},
+                purpose=purpose,
+            )
+        return str(response.id)
+
+    def signed_url(self, file_id: str, expiry_hours: int | None = None) -> str:
+        """A signed URL to an uploaded file, valid for ``expiry_hours`` (1 to 168; default 1)."""
+        sdk = self._sdk()
+        expiry_hours = SIGNED_URL_EXPIRY_HOURS if expiry_hours is None else expiry_hours
+        with self._slots, self._translated_errors():
+            response = sdk.files.get_signed_url(file_id=file_id, expiry=expiry_hours)
+        return str(response.url)
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded file."""
+        sdk = self._sdk()
+        with self._slots, self._translated_errors():
+            sdk.files.delete(file_id=file_id)
+
 
 def _wire_name(name: str) -> str:
     """A file name that can go in a multipart header (undecodable bytes become U+FFFD)."""
@@ -309,3 +376,58 @@ def _transcription_kwargs(params: TranscriptionParams) -> dict[str, Any]:
 def _is_transport_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"TransportError", "TimeoutException", "NetworkError", "RequestError"})
+
+
+# --- chat and files ------------------------------------------------------------------------------
+
+SIGNED_URL_EXPIRY_HOURS = 1  # the API's minimum: the URL is used once, at once
+
+
+@dataclass(frozen=True)
+class ChatParams:
+    """The API parameters of one chat request besides the messages."""
+
+    model: str
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """A whole chat answer: its text, the model that wrote it, what it cost, why it ended."""
+
+    text: str
+    model: str | None
+    usage: dict[str, Any]
+    finish_reason: str | None
+
+
+def _chat_kwargs(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"model": params.model, "messages": messages}
+    if params.temperature is not None:
+        kwargs["temperature"] = params.temperature
+    if params.max_tokens is not None:
+        kwargs["max_tokens"] = params.max_tokens
+    return kwargs
+
+
+def _content_text(content: Any) -> str:
+    """The text of a message's content: a string, or the text of its text chunks."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for chunk in content:
+        data = chunk if isinstance(chunk, Mapping) else chunk.model_dump(by_alias=True)
+        if data.get("type") == "text" and isinstance(data.get("text"), str):
+            parts.append(data["text"])
+    return "".join(parts)
+
+
+def _usage_dict(usage: Any) -> dict[str, Any]:
+    if usage is None:
+        return {}
+    data = usage.model_dump(mode="json", by_alias=True)
+    keys = ("prompt_tokens", "completion_tokens", "total_tokens", "prompt_audio_seconds")
+    return {key: data.get(key) for key in keys}

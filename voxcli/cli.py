@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from voxcli import __version__, console
-from voxcli.commands import transcribe
+from voxcli.commands import chat, detect_lang, transcribe
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
 from voxcli.redact import redact
@@ -33,6 +33,18 @@ app.command(
     epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
     "2 usage or input error, 3 authentication, 130 interrupted.",
 )(transcribe.transcribe)
+app.command(
+    "chat",
+    no_args_is_help=True,
+    epilog="Exit codes: 0 ok, 1 API/network failure, 2 usage or input error, "
+    "3 authentication, 130 interrupted.",
+)(chat.chat)
+app.command(
+    "detect-lang",
+    no_args_is_help=True,
+    epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some inputs "
+    "failed, 2 usage or input error, 3 authentication, 130 interrupted.",
+)(detect_lang.detect_lang)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,208 @@
+"""Questions about audio: the messages, the audio references, and printing the answer.
+
+Local audio goes inline as base64 (lossless input re-encoded to 16 kHz mono FLAC first,
+as ``transcribe --upload auto`` does), unless it is bigger than the upload threshold: then
+it is uploaded through the Files API, referenced by a signed URL and deleted afterwards,
+however the request ends. URLs are passed to the API as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any, BinaryIO, TextIO
+
+from voxcli.api import ChatResult, MistralApi
+from voxcli.errors import UsageError
+from voxcli.pipeline import PreparedAudio, local_audio_path, prepared_audio
+from voxcli.sizes import format_size
+from voxcli.sources import Source, parse_source
+
+DEFAULT_UPLOAD_THRESHOLD = 10_000_000  # bytes (10 MB)
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AudioRef:
+    """What one ``input_audio`` chunk carries: base64 audio, a URL or a signed URL."""
+
+    source: Source
+    value: str
+    how: str  # "inline", "url" or "uploaded"
+
+
+def parse_clips(raws: Sequence[str]) -> list[Source]:
+    """The clips in the order given. Unlike transcribe's sources, repeats are kept: the
+    question may refer to "the second clip". ``-`` (stdin) may appear only once."""
+    clips = [parse_source(raw) for raw in raws]
+    if sum(clip.kind == "stdin" for clip in clips) > 1:
+        raise UsageError("'-' (stdin) can be given only once")
+    return clips
+
+
+def read_prompt(
+    prompt: str | None,
+    *,
+    stdin: TextIO,
+    stdin_busy: bool,
+) -> str:
+    """The question: ``--prompt``, else stdin when it is free and not a terminal.
+
+    ``stdin_busy`` is true when stdin carries the audio (``-``) or the key
+    (``--api-key-file -``). No question at all is a usage error.
+    """
+    if prompt is None and not stdin_busy and not stdin.isatty():
+        prompt = stdin.read()
+    if prompt is None or not prompt.strip():
+        raise UsageError(
+            "no question to ask about the audio",
+            hint="pass --prompt TEXT, or pipe it in: echo 'Summarize' | voxcli chat talk.mp3",
+        )
+    return prompt.strip()
+
+
+def build_messages(
+    prompt: str, audio: Sequence[AudioRef], system: str | None = None
+) -> list[dict[str, Any]]:
+    """The chat messages: an optional system message, then the clips in order and the question."""
+    messages: list[dict[str, Any]] = []
+    if system is not None and system.strip():
+        messages.append({"role": "system", "content": system})
+    content: list[dict[str, Any]] = [
+        {"type": "input_audio", "input_audio": ref.value} for ref in audio
+    ]
+    content.append({"type": "text", "text": prompt})
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+@contextmanager
+def audio_refs(
+    api: MistralApi,
+    sources: Sequence[Source],
+    *,
+    stdin: BinaryIO | None,
+    upload_threshold: int,
+    report: Report | None = None,
+    warn: Report | None = None,
+) -> Iterator[list[AudioRef]]:
+    """Yield one :class:`AudioRef` per source, in order; clean up everything on exit.
+
+    Every local file is checked (and re-encoded) before anything is sent, so a missing
+    file fails before any upload. Uploaded files are deleted when the block ends, also
+    when it ends with an error or Ctrl-C; a failed delete is a warning, not an error.
+    """
+    with ExitStack() as stack:
+        prepared: list[PreparedAudio | None] = []
+        for source in sources:
+            if source.is_url:
+                prepared.append(None)
+                continue
+            path = stack.enter_context(
+                local_audio_path(source, stdin if source.kind == "stdin" else None)
+            )
+            prepared.append(stack.enter_context(prepared_audio(source, path, "auto")))
+        refs: list[AudioRef] = []
+        for source, ready in zip(sources, prepared, strict=True):
+            if ready is None:
+                refs.append(AudioRef(source, source.raw, "url"))
+            elif ready.sent_bytes > upload_threshold:
+                refs.append(_upload(api, stack, source, ready, report, warn))
+            else:
+                refs.append(_inline(source, ready, report))
+        yield refs
+
+
+def _inline(source: Source, ready: PreparedAudio, report: Report | None) -> AudioRef:
+    assert ready.payload.path is not None
+    data = ready.payload.path.read_bytes()
+    if report is not None:
+        report(f"{source}: sending {_describe(ready)} inline")
+    return AudioRef(source, base64.b64encode(data).decode("ascii"), "inline")
+
+
+def _upload(
+    api: MistralApi,
+    stack: ExitStack,
+    source: Source,
+    ready: PreparedAudio,
+    report: Report | None,
+    warn: Report | None,
+) -> AudioRef:
+    assert ready.payload.path is not None
+    if report is not None:
+        report(f"{source}: uploading {_describe(ready)} through the Files API")
+    file_id = api.upload_file(ready.payload.path, ready.payload.file_name, purpose="audio")
+    # Registered before anything else can fail, so the file is deleted whatever happens next.
+    stack.callback(_delete, api, source, file_id, report, warn)
+    return AudioRef(source, api.signed_url(file_id), "uploaded")
+
+
+def _delete(
+    api: MistralApi, source: Source, file_id: str, report: Report | None, warn: Report | None
+) -> None:
+    try:
+        api.delete_file(file_id)
+    except Exception as exc:  # cleanup must never hide the error that got us here
+        if warn is not None:
+            reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            warn(f"{source}: could not delete uploaded file {file_id}: {reason}")
+        return
+    if report is not None:
+        report(f"{source}: deleted uploaded file {file_id}")
+
+
+def _describe(ready: PreparedAudio) -> str:
+    sent = format_size(ready.sent_bytes)
+    if ready.sent_bytes == ready.original_bytes:
+        return sent
+    return f"{sent} of 16 kHz mono FLAC (was {format_size(ready.original_bytes)})"
+
+
+def write_answer(pieces: Iterable[str | ChatResult], out: TextIO) -> ChatResult:
+    """Print text deltas as they arrive (flushed) and end with exactly one newline.
+
+    Trailing newlines of the answer are held back until more text follows, so the
+    output ends with one newline whatever the model sent. Returns the final result.
+    """
+    result: ChatResult | None = None
+    pending = ""
+    wrote = False
+    try:
+        for piece in pieces:
+            if isinstance(piece, ChatResult):
+                result = piece
+                continue
+            text = pending + piece
+            body = text.rstrip("\r\n")
+            pending = text[len(body) :]
+            if body:
+                out.write(body)
+                out.flush()
+                wrote = True
+    finally:
+        try:
+            # A stream left suspended (broken pipe, Ctrl-C) would hold its request slot,
+            # and the cleanup (deleting uploads) needs one: end it now, not at GC time.
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if wrote or result is not None:
+                out.write("\n")
+                out.flush()
+    assert result is not None, "the answer stream ended without a result"
+    return result
+
+
+def answer_json(result: ChatResult) -> dict[str, Any]:
+    """The ``--json`` object: answer, model, usage and finish reason."""
+    return {
+        "answer": result.text,
+        "model": result.model,
+        "usage": result.usage,
+        "finish_reason": result.finish_reason,
+    }

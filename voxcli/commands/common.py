@@ -1,0 +1,79 @@
+"""The preamble every command that talks to the API shares: stdin checks, settings, the client.
+
+``transcribe``, ``chat`` and ``detect-lang`` call these, so the key, server, timeout and
+retry handling (and its error messages) are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
+
+from voxcli import console
+from voxcli.api import MistralApi
+from voxcli.config import Settings, resolve_settings
+from voxcli.errors import UsageError
+from voxcli.sources import Source
+
+
+def check_stdin_sources(
+    sources: Sequence[Source],
+    api_key_file: str | None,
+    *,
+    example: str,
+    stdin: TextIO | None = None,
+) -> bool:
+    """Refuse what cannot work with a ``-`` source; return whether one is used.
+
+    stdin cannot carry both the audio and the key (``--api-key-file -``), and audio
+    cannot come from a terminal. ``example`` is a pipeline shown in the hint, e.g.
+    ``cat talk.mp3 | voxcli transcribe -``.
+    """
+    if not any(source.kind == "stdin" for source in sources):
+        return False
+    if api_key_file == "-":
+        raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
+    if (stdin or sys.stdin).isatty():
+        raise UsageError(
+            "'-' reads audio from stdin, but stdin is a terminal",
+            hint=f"pipe audio in, e.g. '{example}'",
+        )
+    return True
+
+
+def connection_settings(
+    *,
+    api_key_file: str | None,
+    server_url: str | None,
+    timeout: float | None,
+    retries: int | None,
+    model: str | None,
+    fmt: str | None = None,
+) -> Settings:
+    """Resolve flags > environment > config file > defaults; config warnings go to stderr.
+
+    The key is not required here, so usage errors found later still come before an
+    authentication error: call :func:`open_api` (or ``settings.require_key()``) for that.
+    """
+    return resolve_settings(
+        api_key_file=api_key_file,
+        server_url=server_url,
+        timeout=timeout,
+        retries=retries,
+        model=model,
+        fmt=fmt,
+        warn=console.warn,
+    )
+
+
+@contextmanager
+def open_api(settings: Settings, *, jobs: int = 4) -> Iterator[MistralApi]:
+    """Require the key, then yield a client with ``jobs`` requests in flight; always closed."""
+    settings.require_key()
+    api = MistralApi(settings, max_in_flight=jobs)
+    try:
+        yield api
+    finally:
+        api.close()

@@ -1,0 +1,61 @@
+"""Tell the language of a source from the transcription endpoint's ``language`` field.
+
+Only the first ``sample_seconds`` of decodable audio are sent (cut locally, 16 kHz mono
+FLAC): the language is clear long before the end of an hour-long recording, and a short
+sample is faster to upload and cheaper to transcribe. Pass-through containers (m4a, webm,
+aac) and URLs cannot be cut locally and are sent whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from voxcli import audio
+from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
+from voxcli.pipeline import local_audio_path, prepared_audio
+from voxcli.sources import Source
+
+DEFAULT_SAMPLE_SECONDS = 30.0
+UNKNOWN = "unknown"
+
+
+@contextmanager
+def sampled_audio(source: Source, path: Path, sample_seconds: float) -> Iterator[AudioPayload]:
+    """What to send for a local file: its first ``sample_seconds`` (0 = all of it)."""
+    info = audio.probe(path)
+    longer = info.duration is None or info.duration > sample_seconds
+    if sample_seconds > 0 and info.decodable and longer:
+        with audio.temp_audio_path(".flac") as flac:
+            audio.encode_flac_16k_mono(path, flac, end=sample_seconds)
+            yield AudioPayload(f"{source.stem}.flac", path=flac)
+        return
+    # Short enough (or not decodable, or --sample 0): send it as transcribe would.
+    with prepared_audio(source, path, "auto") as ready:
+        yield ready.payload
+
+
+def detect_language(
+    api: MistralApi,
+    source: Source,
+    model: str,
+    *,
+    sample_seconds: float = DEFAULT_SAMPLE_SECONDS,
+    stdin: BinaryIO | None = None,
+) -> str | None:
+    """The language code the API reports for ``source`` (``en``), or None if it gave none."""
+    params = TranscriptionParams(model=model)
+    if source.is_url:
+        data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
+    else:
+        with (
+            local_audio_path(source, stdin) as path,
+            sampled_audio(source, path, sample_seconds) as payload,
+        ):
+            data = api.transcribe(params, payload)
+    language = data.get("language")
+    if not isinstance(language, str) or not language.strip():
+        return None
+    return language.strip().lower()
