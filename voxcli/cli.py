@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from voxcli import __version__, console
+from voxcli.commands import completion as completion_command
 from voxcli.commands import transcribe
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
@@ -33,6 +34,7 @@ app.command(
     epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
     "2 usage or input error, 3 authentication, 130 interrupted.",
 )(transcribe.transcribe)
+app.add_typer(completion_command.app, name="completion")
 
 
 def _version(value: bool) -> None:
