@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,13 @@ def test_bash_completes_any_file_for_path_options(cwd):
     assert bash_complete("voxcli transcribe --output=n", cwd) == ["notes.txt"]
 
 
+def test_bash_completes_names_with_blanks_and_a_tilde(cwd, monkeypatch):
+    (cwd / "my talk.wav").write_bytes(b"x")
+    monkeypatch.setenv("HOME", str(cwd))
+    assert bash_complete("voxcli transcribe my", cwd) == ["my talk.wav"]
+    assert bash_complete("voxcli transcribe ~/rec", cwd) == ["~/recordings"]
+
+
 def test_bash_offers_nothing_for_free_text_and_after_double_dash(cwd):
     assert bash_complete("voxcli transcribe --language ", cwd) == []
     assert bash_complete("voxcli transcribe -- --form", cwd) == []
@@ -151,6 +159,18 @@ def test_bash_registers_the_completion_function():
         timeout=30,
     )
     assert result.stdout.strip() == "complete -o filenames -F _voxcli voxcli"
+
+
+def test_bash_script_loads_from_completion_show(cwd):
+    script = "source <(python -m voxcli completion show bash) && complete -p voxcli"
+    result = subprocess.run(
+        ["bash", "--norc", "-c", script.replace("python", shlex.quote(sys.executable))],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "-F _voxcli voxcli" in result.stdout, result.stderr
 
 
 # -- fish ------------------------------------------------------------------------------------
@@ -258,6 +278,22 @@ def test_zsh_completes_audio_files_and_directories(cwd, tmp_path):
     }
     assert set(zsh_complete("voxcli transcribe -d ", cwd, tmp_path)) == {"recordings", "subs"}
     assert "notes.txt" in zsh_complete("voxcli transcribe --output ", cwd, tmp_path)
+
+
+@needs_zsh
+def test_zsh_script_registers_itself_when_sourced(tmp_path):
+    script = (
+        "autoload -Uz compinit && compinit -u -D && "
+        f"source {shlex.quote(str(COMPLETIONS / '_voxcli'))} && print -r -- $_comps[voxcli]"
+    )
+    result = subprocess.run(
+        ["zsh", "-f", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "_voxcli", result.stderr
 
 
 def _extra_commands() -> set[str]:

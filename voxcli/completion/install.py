@@ -84,7 +84,10 @@ def _hints(shell: str, path: Path, env: Mapping[str, str]) -> tuple[str, ...]:
         if ".zfunc" not in rc:
             hints.append(f"add this line to {zshrc}, before compinit runs: fpath+=~/.zfunc")
         if "compinit" not in rc:
-            hints.append("and, if it has none, this one: autoload -Uz compinit && compinit")
+            hints.append(
+                f"zsh completes only after compinit: add to {zshrc}: "
+                "autoload -Uz compinit && compinit"
+            )
         hints.append("then start a new shell (run 'rm -f ~/.zcompdump*' if TAB still misses it)")
         return tuple(hints)
     return ("new fish shells pick it up by themselves",)
