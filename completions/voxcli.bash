@@ -95,8 +95,23 @@ __voxcli_value() {
     esac
 }
 
+# True when a cluster of short options ($2 in command path $1, like -vf) ends with one
+# that waits for its value in the next word; sets $opt to that option.
+__voxcli_cluster_wants_value() {
+    local i last=$((${#2} - 1))
+    for ((i = 1; i <= last; i++)); do
+        __voxcli_option "$1|-${2:i:1}" || return 1
+        if [[ $kind != none ]]; then
+            opt=-${2:i:1}
+            ((i == last))  # else the rest of the word is the value
+            return
+        fi
+    done
+    return 1
+}
+
 _voxcli() {
-    local kind='' choices='' prefix='' path='' word opt
+    local kind='' choices='' prefix='' path='' word opt=
     local i n skip=0 npos=0 dashdash=0
     local -a words=()
     COMPREPLY=()
@@ -124,7 +139,12 @@ _voxcli() {
         elif ((!dashdash)) && [[ $word == -- ]]; then
             dashdash=1
         elif ((!dashdash)) && [[ $word == -?* ]]; then
-            if [[ $word != *=* ]] && __voxcli_option "$path|$word" && [[ $kind != none ]]; then
+            if [[ $word == --* || ${#word} -eq 2 ]]; then
+                opt=$word
+                if [[ $word != *=* ]] && __voxcli_option "$path|$word" && [[ $kind != none ]]; then
+                    skip=1
+                fi
+            elif __voxcli_cluster_wants_value "$path" "$word"; then
                 skip=1
             fi
         elif ((npos == 0)) && __voxcli_subcommands "$path" \
@@ -136,7 +156,7 @@ _voxcli() {
     done
 
     if ((skip)); then  # the word under the cursor is the value of the option before it
-        __voxcli_option "$path|${words[n-1]}"
+        __voxcli_option "$path|$opt"
         __voxcli_value "$cur"
     elif ((!dashdash)) && [[ $cur == --*=* ]]; then
         opt=${cur%%=*}

@@ -139,6 +139,36 @@ def test_app_spec_covers_every_command_and_option():
     assert {"-h", "--help"} <= set(options)
 
 
+def _click_commands(command, path=()):
+    """(path, command) for the Click-style tree Typer builds, hidden commands left out."""
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        if not sub.hidden:
+            yield from _click_commands(sub, (*path, name))
+
+
+def test_every_option_of_every_command_is_in_the_spec_and_in_each_script():
+    from voxcli.cli import app
+
+    specs = {spec.path: spec for spec in app_spec().walk()}
+    rendered = {shell: render(shell) for shell in SHELLS}
+    for path, command in _click_commands(typer.main.get_command(app)):
+        assert path in specs, path
+        names = {name for option in specs[path].options for name in option.names}
+        for param in command.params:
+            if param.param_type_name != "option" or param.hidden:
+                continue
+            for name in (*param.opts, *param.secondary_opts):
+                assert name in names, (path, name)
+                assert name in rendered["bash"], ("bash", path, name)
+                assert name in rendered["zsh"], ("zsh", path, name)
+                fish_flag = f"-l {name[2:]}" if name.startswith("--") else f"-s {name[1:]}"
+                assert fish_flag in rendered["fish"], ("fish", path, name)
+        for sub_name in getattr(command, "commands", {}):
+            for shell in SHELLS:
+                assert sub_name in rendered[shell], (shell, path, sub_name)
+
+
 def test_audio_extensions_cover_the_pass_through_containers():
     from voxcli.audio import PASSTHROUGH_SUFFIXES
 

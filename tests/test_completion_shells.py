@@ -94,6 +94,13 @@ def test_bash_completes_option_values(cwd):
     assert set(bash_complete("voxcli completion show ", cwd)) == {"bash", "zsh", "fish"}
 
 
+def test_bash_understands_clusters_of_short_options(cwd):
+    assert set(bash_complete("voxcli transcribe -vf ", cwd)) == FORMATS
+    assert "talk.wav" in bash_complete("voxcli transcribe -vfsrt t", cwd)
+    assert "talk.wav" in bash_complete("voxcli transcribe -vq t", cwd)
+    assert set(bash_complete("voxcli transcribe -qd ", cwd)) == {"recordings", "subs"}
+
+
 def test_bash_completes_model_names(cwd):
     assert set(bash_complete("voxcli transcribe --model ", cwd)) == MODELS
     assert bash_complete("voxcli transcribe a.wav -m voxtral-s", cwd) == ["voxtral-small-latest"]
@@ -307,3 +314,49 @@ def _extra_commands() -> set[str]:
         "transcribe",
         "completion",
     }
+
+
+# -- a richer command tree than voxcli has today ---------------------------------------------
+
+
+def _rich_tree_scripts(tmp_path: Path) -> dict[str, Path]:
+    """Scripts for :mod:`tests.completion_demo_app`, a richer tree than voxcli's today."""
+    import typer.main
+
+    from tests.completion_demo_app import demo
+    from voxcli.completion import SCRIPT_NAMES, bash, fish, zsh
+    from voxcli.completion.generate import command_spec
+
+    spec = command_spec(typer.main.get_command(demo), "voxcli")
+    paths = {}
+    for shell, module in {"bash": bash, "zsh": zsh, "fish": fish}.items():
+        paths[shell] = tmp_path / SCRIPT_NAMES[shell]
+        paths[shell].write_text(module.render(spec))
+    return paths
+
+
+def test_scripts_for_a_richer_tree_are_valid_and_complete_it(tmp_path, cwd, monkeypatch):
+    scripts = _rich_tree_scripts(tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "COMPLETIONS", tmp_path)
+    assert subprocess.run(["bash", "-n", str(scripts["bash"])]).returncode == 0
+    assert set(bash_complete("voxcli ", cwd)) == {"detect-lang", "conf"}
+    assert set(bash_complete("voxcli -c x conf ", cwd)) == {"set"}
+    assert set(bash_complete("voxcli conf set ", cwd)) == {"alpha", "beta"}
+    assert bash_complete("voxcli conf set alpha ", cwd) == []
+    assert set(bash_complete("voxcli detect-lang -L ", cwd)) == {"low", "high"}
+    assert "--secret" not in bash_complete("voxcli detect-lang --", cwd)
+    assert "notes.txt" in bash_complete("voxcli detect-lang --report ", cwd)
+    assert "talk.wav" in bash_complete("voxcli detect-lang ", cwd)
+    assert "notes.txt" in bash_complete("voxcli --config ", cwd)
+    if shutil.which("zsh"):
+        zsh_n = subprocess.run(["zsh", "-n", str(scripts["zsh"])], capture_output=True)
+        assert zsh_n.returncode == 0, zsh_n.stderr
+        assert set(zsh_complete("voxcli conf set ", cwd, tmp_path)) == {"alpha", "beta"}
+        assert set(zsh_complete("voxcli detect-lang -L ", cwd, tmp_path)) == {"low", "high"}
+    if shutil.which("fish"):
+        fish_n = subprocess.run(["fish", "-n", str(scripts["fish"])], capture_output=True)
+        assert fish_n.returncode == 0, fish_n.stderr
+        assert set(fish_complete("voxcli -c x conf ", cwd)) == {"set"}
+        assert set(fish_complete("voxcli conf set ", cwd)) == {"alpha", "beta"}
+        assert fish_complete("voxcli conf set alpha ", cwd) == []
+        assert set(fish_complete("voxcli detect-lang --level ", cwd)) == {"low", "high"}
