@@ -59,6 +59,7 @@ def path_type(file_okay=True, dir_okay=True):
         ({"param_type_name": "argument", "metavar": "AUDIO", "opts": ["x"]}, ValueKind.AUDIO),
         # audio wins over a plain path type
         ({"metavar": "SOURCE", "type": path_type()}, ValueKind.AUDIO),
+        ({"opts": ["--audio"], "name": "audio", "metavar": "PATH"}, ValueKind.AUDIO),
         ({"type": path_type(file_okay=False)}, ValueKind.DIR),
         ({"metavar": "DIR"}, ValueKind.DIR),
         # a path type decides before the metavar does
@@ -108,6 +109,24 @@ def test_value_kind_reads_typers_own_type_descriptions():
     assert kinds["--verbose"] == (ValueKind.NONE, ())
     assert kinds["--no-verbose"] == (ValueKind.NONE, ())
     assert "--secret" not in kinds  # hidden options are not completed
+
+
+def test_help_texts_lose_rich_markup_and_keep_the_first_sentence():
+    demo = typer.Typer(rich_markup_mode="rich")
+
+    @demo.command()
+    def main(
+        speed: Annotated[
+            int, typer.Option("--speed", help="How [bold]fast[/bold] to go. More words here.")
+        ] = 1,
+    ) -> None:
+        """Do [italic]one[/italic] thing.
+
+        A longer paragraph."""
+
+    spec = command_spec(typer.main.get_command(demo), "demo")
+    assert spec.help == "Do one thing"
+    assert spec.options[0].help == "How fast to go"
 
 
 # -- the spec of voxcli itself ---------------------------------------------------------------

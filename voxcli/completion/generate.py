@@ -7,6 +7,7 @@ and its parameter classes change between releases (0.29 describes types with a
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable
 from typing import Any
@@ -37,6 +38,7 @@ def command_spec(
     ctx = command.context_class(
         command, info_name=name, parent=parent_ctx, **(command.context_settings or {})
     )
+    markup = getattr(command, "rich_markup_mode", None) == "rich"
     options: list[OptionSpec] = []
     arguments: list[ArgumentSpec] = []
     for param in command.get_params(ctx):
@@ -45,7 +47,7 @@ def command_spec(
         if getattr(param, "param_type_name", "") == "argument":
             arguments.append(_argument_spec(param))
         else:
-            options.extend(_option_specs(param))
+            options.extend(_option_specs(param, markup))
     subcommands = []
     for sub_name, sub in sorted(getattr(command, "commands", {}).items()):
         if not getattr(sub, "hidden", False):
@@ -53,7 +55,7 @@ def command_spec(
     return CommandSpec(
         name=name,
         path=path,
-        help=_short_help(command),
+        help=_short_help(command, markup),
         options=tuple(options),
         arguments=tuple(arguments),
         subcommands=tuple(subcommands),
@@ -67,7 +69,7 @@ def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
     1. takes no value (a flag or a counter)                 -> NONE
     2. has fixed choices (Choice, Enum, Literal)            -> CHOICE with them
     3. is ``--model``                                       -> CHOICE with the known models
-    4. is named or shown as SOURCE/AUDIO                    -> AUDIO
+    4. is named or shown as SOURCE/AUDIO (``--audio`` too)  -> AUDIO
     5. a path that must be a directory, or metavar DIR      -> DIR
     6. any other path, or metavar PATH/FILE                 -> FILE
     7. anything else (numbers, codes, URLs, terms)          -> TEXT
@@ -83,7 +85,7 @@ def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
         return ValueKind.CHOICE, tuple(KNOWN_MODELS)
     metavar = (getattr(param, "metavar", None) or "").upper()
     name = (getattr(param, "name", None) or "").upper()
-    if metavar in AUDIO_NAMES or (_is_argument(param) and name in AUDIO_NAMES):
+    if metavar in AUDIO_NAMES or name in AUDIO_NAMES:
         return ValueKind.AUDIO, ()
     path = _path_kind(param)
     if path == "dir" or (path is None and metavar in DIR_METAVARS):
@@ -93,10 +95,10 @@ def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
     return ValueKind.TEXT, ()
 
 
-def _option_specs(param: Any) -> Iterable[OptionSpec]:
+def _option_specs(param: Any, markup: bool) -> Iterable[OptionSpec]:
     kind, choices = value_kind(param)
     common = {
-        "help": _first_sentence(getattr(param, "help", None) or ""),
+        "help": _first_sentence(getattr(param, "help", None) or "", markup),
         "metavar": (getattr(param, "metavar", None) or (param.name or "value")).upper(),
         "repeatable": bool(getattr(param, "multiple", False) or getattr(param, "count", False)),
     }
@@ -162,12 +164,19 @@ def _okay_kind(file_okay: bool, dir_okay: bool) -> str:
     return "dir" if dir_okay and not file_okay else "file"
 
 
-def _short_help(command: Any) -> str:
+def _short_help(command: Any, markup: bool) -> str:
     text = getattr(command, "short_help", None) or getattr(command, "help", None) or ""
-    return _first_sentence(text)
+    return _first_sentence(text, markup)
 
 
-def _first_sentence(text: str) -> str:
-    """The first paragraph up to its first full stop, on one line."""
+def _first_sentence(text: str, markup: bool = False) -> str:
+    """The first paragraph up to its first full stop, on one line, as ``--help`` shows it
+    (Rich markup such as ``[bold]`` removed when the command uses it)."""
+    if markup and "[" in text:
+        from rich.errors import MarkupError
+        from rich.markup import render
+
+        with contextlib.suppress(MarkupError):
+            text = render(text).plain
     line = " ".join(text.strip().split("\n\n")[0].split())
     return line.split(". ", 1)[0].rstrip(".")
