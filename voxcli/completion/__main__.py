@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     directory = args.dir or scripts.default_directory()
+    if args.dir is None and not (directory.parent / "pyproject.toml").is_file():
+        print(
+            "error: voxcli is not running from a source checkout; name the directory: --dir DIR",
+            file=sys.stderr,
+        )
+        return 2
     if args.check:
         stale = scripts.stale(directory)
         for path in stale:
