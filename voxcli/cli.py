@@ -14,6 +14,7 @@ import typer
 
 from voxcli import __version__, console
 from voxcli.commands import chat, detect_lang, transcribe
+from voxcli.commands import completion as completion_command
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
 from voxcli.redact import redact
@@ -45,6 +46,7 @@ app.command(
     epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some inputs "
     "failed, 2 usage or input error, 3 authentication, 130 interrupted.",
 )(detect_lang.detect_lang)
+app.add_typer(completion_command.app, name="completion")
 
 
 def _version(value: bool) -> None:

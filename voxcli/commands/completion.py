@@ -1,0 +1,56 @@
+"""``voxcli completion show|install``: static completion scripts for bash, zsh and fish."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal
+
+import typer
+
+from voxcli import console
+from voxcli.output import write_stdout
+
+ShellName = Literal["bash", "zsh", "fish"]
+
+app = typer.Typer(
+    help="Shell completion for bash, zsh and fish: print or install the script.",
+    no_args_is_help=True,
+)
+
+
+@app.command("show")
+def show(
+    shell: Annotated[
+        ShellName,
+        typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False),
+    ],
+) -> None:
+    """Print the completion script for SHELL on stdout."""
+    from voxcli.completion import render
+
+    write_stdout(render(shell))
+
+
+@app.command("install")
+def install(
+    shell: Annotated[
+        ShellName | None,
+        typer.Argument(
+            metavar="SHELL",
+            help="bash, zsh or fish (default: the shell in $SHELL).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Install the completion script where SHELL looks for your own completions."""
+    from voxcli.completion import install as installer
+    from voxcli.completion import render
+
+    name = shell or installer.detect_shell(os.environ)
+    done = installer.install(name, render(name), os.environ)
+    if done.changed:
+        console.info(f"installed {name} completion: {done.path}")
+    else:
+        console.info(f"{name} completion already up to date: {done.path}")
+    for hint in done.hints:
+        console.info(hint)
