@@ -94,3 +94,39 @@ def test_bad_config_file_is_a_usage_error(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert "not valid TOML" in result.stderr
     assert_one_line_error(result.stderr)
+
+
+def test_no_arguments_prints_help_without_an_empty_error():
+    result = run_cli()
+    assert result.exit_code == 2
+    assert "Usage" in result.stdout
+    assert "error" not in result.stderr
+
+
+def test_closed_stdout_exits_141_quietly(fake_server, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    fake_server.latency = 0.3
+    env = {**os.environ, "MISTRAL_API_KEY": TEST_API_KEY, "MISTRAL_SERVER_URL": fake_server.url}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "voxcli",
+            "transcribe",
+            "-f",
+            "json",
+            WAV,
+            WAV.replace(".wav", ".flac"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1) == b"{"
+    proc.stdout.close()  # like `| head -c 1`
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""

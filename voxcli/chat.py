@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, TextIO
 
 from voxcli.api import ChatResult, MistralApi
 from voxcli.errors import UsageError
+from voxcli.output import write_stdout
 from voxcli.pipeline import PreparedAudio, local_audio_path, prepared_audio
 from voxcli.sizes import format_size
 from voxcli.sources import Source, parse_source
@@ -180,8 +181,7 @@ def write_answer(pieces: Iterable[str | ChatResult], out: TextIO) -> ChatResult:
             body = text.rstrip("\r\n")
             pending = text[len(body) :]
             if body:
-                out.write(body)
-                out.flush()
+                write_stdout(body, out)
                 wrote = True
     finally:
         try:
@@ -192,8 +192,7 @@ def write_answer(pieces: Iterable[str | ChatResult], out: TextIO) -> ChatResult:
                 close()
         finally:
             if wrote or result is not None:
-                out.write("\n")
-                out.flush()
+                write_stdout("\n", out)
     assert result is not None, "the answer stream ended without a result"
     return result
 

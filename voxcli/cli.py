@@ -17,6 +17,7 @@ from voxcli.commands import chat, detect_lang, transcribe
 from voxcli.commands import completion as completion_command
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
+from voxcli.output import StdoutClosed
 from voxcli.redact import redact
 
 app = typer.Typer(
@@ -95,6 +96,8 @@ def run(argv: list[str] | None = None) -> int:
     except typer.TyperException as exc:  # Click's usage errors (Typer vendors Click)
         if console.debug_enabled():
             _print_traceback(exc)
+        if not exc.format_message():  # no_args_is_help: the help is already printed
+            return exc.exit_code
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "voxcli"
         console.error(exc.format_message(), hint=f"see '{command} --help'")
@@ -102,15 +105,14 @@ def run(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         console.error("interrupted")
         return ExitCode.INTERRUPTED
+    except StdoutClosed as exc:
+        _silence_stdout()
+        return exc.exit_code
     except VoxcliError as exc:
         if console.debug_enabled():
             _print_traceback(exc)
         console.error(exc.message, exc.hint)
         return exc.exit_code
-    except BrokenPipeError:
-        # The reader went away (`voxcli ... | head`): stop quietly, like a SIGPIPE death.
-        _silence_stdout()
-        return 141
     except Exception as exc:
         if console.debug_enabled():
             _print_traceback(exc)

@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad or conflicting flags, a missing, unreadable, empty or non-audio file
     AUTH = 3  # no API key found, or the key was rejected
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    STDOUT_CLOSED = 141  # the reader of stdout went away, as a SIGPIPE death reports
     TERMINATED = 143  # SIGTERM
 
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from voxcli.errors import InputError
+from voxcli.errors import ExitCode, InputError, VoxcliError
 
 
 def _umask() -> int:
@@ -50,8 +50,21 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+class StdoutClosed(VoxcliError):
+    """The reader of stdout went away (``voxcli ... | head``)."""
+
+    exit_code = ExitCode.STDOUT_CLOSED
+
+    def __init__(self) -> None:
+        super().__init__("stdout was closed")
+
+
 def write_stdout(text: str, stream: TextIO | None = None) -> None:
     """Write data to stdout and flush, so pipelines see each result as it is ready."""
     out = stream or sys.stdout
-    out.write(text)
-    out.flush()
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # Raised as our own error: Typer would turn a BrokenPipeError into exit 1.
+        raise StdoutClosed() from None

@@ -35,7 +35,7 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output import write_atomic, write_stdout
+from voxcli.output import StdoutClosed, write_atomic, write_stdout
 from voxcli.params import (
     collect_bias_terms,
     normalise_language,
@@ -240,7 +240,7 @@ def transcribe(
                     write_stdout(text)
                 else:
                     write_atomic(target, text)
-            except AuthError:
+            except (AuthError, StdoutClosed):
                 raise
             except VoxcliError as exc:
                 if len(parsed) == 1:
