@@ -130,3 +130,34 @@ def test_closed_stdout_exits_141_quietly(fake_server, tmp_path):
     proc.stdout.close()  # like `| head -c 1`
     assert proc.wait(timeout=60) == 141
     assert proc.stderr.read() == b""
+
+
+def test_junk_on_stdin_is_named_as_stdin_not_a_temp_file(api_env):
+    result = run_cli("transcribe", "-", stdin=b"hello, not audio\n")
+    assert result.exit_code == 2
+    assert "audio on stdin is not an audio file" in result.stderr
+    assert "/tmp" not in result.stderr
+    assert api_env.requests == []
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("api_key = 12345", "api_key in"),
+        ("model = 5", "for model in"),
+        ('server_url = "ftp://x"', "expected an http:// or https:// URL"),
+    ],
+)
+def test_wrongly_typed_config_values_are_usage_errors(
+    fake_server, monkeypatch, tmp_path, line, message
+):
+    config = tmp_path / "c.toml"
+    config.write_text(line + "\n")
+    config.chmod(0o600)
+    monkeypatch.setenv("VOXCLI_CONFIG", str(config))
+    if not line.startswith("api_key"):
+        monkeypatch.setenv("MISTRAL_API_KEY", "sk-x")
+    result = run_cli("transcribe", WAV)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert_one_line_error(result.stderr)

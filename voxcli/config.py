@@ -88,11 +88,20 @@ def _readable_by_others(path: Path) -> bool:
     return bool(mode & (stat.S_IRGRP | stat.S_IROTH))
 
 
+_EXPECTED = {
+    "_positive_float": "a positive number of seconds",
+    "_non_negative_int": "a whole number, 0 or more",
+    "_name": "a non-empty name",
+    "_server_url": "an http:// or https:// URL",
+}
+
+
 def _parse(value: Any, parse: Callable[[Any], T], origin: str) -> T:
     try:
         return parse(value)
     except (TypeError, ValueError):
-        raise UsageError(f"invalid value {value!r} for {origin}") from None
+        expected = _EXPECTED.get(parse.__name__, "a valid value")
+        raise UsageError(f"invalid value {value!r} for {origin}: expected {expected}") from None
 
 
 def _positive_float(value: Any) -> float:
@@ -189,20 +198,22 @@ def resolve_settings(
         key, key_origin = read_key_file(api_key_file, stdin), "--api-key-file"
     elif env.get("MISTRAL_API_KEY", "").strip():
         key, key_origin = env["MISTRAL_API_KEY"].strip(), "MISTRAL_API_KEY"
-    elif isinstance(values.get("api_key"), str) and values["api_key"].strip():
+    elif values.get("api_key") is not None:
+        if not isinstance(values["api_key"], str) or not values["api_key"].strip():
+            raise UsageError(f"api_key in {path} must be a non-empty string in quotes")
         key, key_origin = values["api_key"].strip(), str(path)
     else:
         key, key_origin = None, None
 
-    url, _ = pick(server_url, "MISTRAL_SERVER_URL", "server_url")
+    url, url_origin = pick(server_url, "MISTRAL_SERVER_URL", "server_url")
     timeout_value, timeout_origin = pick(timeout, "VOXCLI_TIMEOUT", "timeout")
     retries_value, retries_origin = pick(retries, "VOXCLI_RETRIES", "retries")
-    model_value, _ = pick(model, "VOXCLI_MODEL", "model")
-    format_value, _ = pick(fmt, "VOXCLI_FORMAT", "format")
+    model_value, model_origin = pick(model, "VOXCLI_MODEL", "model")
+    format_value, format_origin = pick(fmt, "VOXCLI_FORMAT", "format")
 
     register_secret(key)
     if url is not None:
-        url = _parse(url, _server_url, "server_url")
+        url = _parse(url, _server_url, url_origin)
     return Settings(
         api_key=key,
         key_origin=key_origin,
@@ -217,10 +228,16 @@ def resolve_settings(
             if retries_value is None
             else _parse(retries_value, _non_negative_int, retries_origin)
         ),
-        model=str(model_value) if model_value else DEFAULT_MODEL,
-        format=str(format_value) if format_value else None,
+        model=DEFAULT_MODEL if model_value is None else _parse(model_value, _name, model_origin),
+        format=None if format_value is None else _parse(format_value, _name, format_origin),
         config_path=path,
     )
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(value)
+    return value.strip()
 
 
 def _server_url(value: Any) -> str:

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
+from voxcli.errors import InputError
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_response
 
@@ -49,7 +50,13 @@ def local_audio_path(source: Source, stdin: BinaryIO | None) -> Iterator[Path]:
 @contextmanager
 def prepared_audio(source: Source, path: Path, upload_mode: str) -> Iterator[PreparedAudio]:
     """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
-    info = audio.probe(path)
+    try:
+        info = audio.probe(path)
+    except InputError as exc:
+        if source.kind != "stdin":
+            raise
+        # Name what the user gave (stdin), not our temporary spool file.
+        raise InputError(exc.message.replace(str(path), "audio on stdin"), exc.hint) from None
     name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
     if audio.plan_upload(info, upload_mode) == "original":
         yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
