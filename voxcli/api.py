@@ -12,13 +12,14 @@ import json
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voxcli.config import Settings
 from voxcli.errors import ApiError, AuthError
+from voxcli.uploads import watch as watch_upload
 
 # Upper bound on the time the SDK may spend retrying one call; the attempt
 # count (--retries) normally ends it long before.
@@ -271,12 +272,41 @@ class MistralApi:
                     response = sdk.audio.transcriptions.complete(
                         file={
                             "file_name": audio.file_name,
-                            "content": stream,
+                            "content": watch_upload(stream),
                             "content_type": audio.content_type,
                         },
                         **kwargs,
                     )
         return response.model_dump(mode="json", by_alias=True)
+
+    def transcribe_stream(self, params: TranscriptionParams, audio: AudioPayload) -> Iterator[str]:
+        """Stream one transcription: yield the text deltas as the API sends them.
+
+        The request holds a ``--jobs`` slot until the stream ends; errors, including a
+        connection lost half-way, are translated as :meth:`transcribe`'s are.
+        """
+        sdk = self._sdk()
+        kwargs = _transcription_kwargs(params)
+        with self._slots, self._translated_errors(), ExitStack() as stack:
+            if audio.url is not None:
+                events = sdk.audio.transcriptions.stream(file_url=audio.url, **kwargs)
+            else:
+                assert audio.path is not None
+                stream = stack.enter_context(audio.path.open("rb"))
+                events = sdk.audio.transcriptions.stream(
+                    file={
+                        "file_name": audio.file_name,
+                        "content": watch_upload(stream),
+                        "content_type": audio.content_type,
+                    },
+                    **kwargs,
+                )
+            with events:
+                for event in events:
+                    if event.event == "transcription.text.delta":
+                        text = getattr(event.data, "text", None)
+                        if text:
+                            yield text
 
 
 def _transcription_kwargs(params: TranscriptionParams) -> dict[str, Any]:

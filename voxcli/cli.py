@@ -5,6 +5,7 @@ This is the one place that turns errors into a message and an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -12,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from voxcli import __version__, console
+from voxcli import __version__, console, signals
 from voxcli.commands import transcribe
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
@@ -31,7 +32,7 @@ app.command(
     "transcribe",
     no_args_is_help=True,
     epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
-    "2 usage or input error, 3 authentication, 130 interrupted.",
+    "2 usage or input error, 3 authentication, 130 interrupted, 143 terminated.",
 )(transcribe.transcribe)
 
 
@@ -73,7 +74,11 @@ def run(argv: list[str] | None = None) -> int:
     """Run the app and return the exit code; every error is handled here."""
     console.set_debug(_env_debug())
     try:
-        result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+        with signals.terminate_raises():
+            result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+    except signals.Terminated:
+        console.error("terminated")
+        return ExitCode.TERMINATED
     except typer.Exit as exc:
         if exc.exit_code == ExitCode.INTERRUPTED:
             console.error("interrupted")
@@ -118,4 +123,12 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run())
+    code = run()
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+        # Clean-up is done; don't let requests still in flight in worker threads
+        # hold the exit up: ending the process closes their connections.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
