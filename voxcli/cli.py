@@ -110,6 +110,8 @@ def run(argv: list[str] | None = None) -> int:
             hint="run again with --debug for details, and report it if it persists",
         )
         return ExitCode.FAILURE
+    if result == ExitCode.INTERRUPTED:  # Typer turns KeyboardInterrupt into a return of 130
+        console.error("interrupted")
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
