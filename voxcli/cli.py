@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import traceback
 from typing import Annotated
 
@@ -126,9 +127,10 @@ def _silence_stdout() -> None:
 def main() -> None:
     """Console-script entry point."""
     code = run()
-    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
-        # Clean-up is done; don't let requests still in flight in worker threads
-        # hold the exit up: ending the process closes their connections.
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) or threading.active_count() > 1:
+        # Clean-up is done; worker threads still running hold abandoned requests (after a
+        # signal, an auth error, a closed stdout). Don't wait for them: ending the process
+        # closes their connections.
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()

@@ -53,6 +53,9 @@ class RunOptions:
     """How to run the jobs; decided by the command from the flags."""
 
     jobs: int = 4
+    # Inputs prepared (probed, re-encoded) ahead while --jobs requests are in flight, so
+    # local work stays off the critical path; the API's semaphore still bounds requests.
+    read_ahead: int = 2
     skip_existing: bool = False
     fail_fast: bool = False
     verbose: bool = False
@@ -133,12 +136,13 @@ class _Run:
         start = time.monotonic()
         private_tmp = tempfile.mkdtemp(prefix="voxcli-run-")
         saved_tempdir, tempfile.tempdir = tempfile.tempdir, private_tmp
-        executor = ThreadPoolExecutor(max_workers=self.options.jobs, thread_name_prefix="voxcli")
+        workers = self.options.jobs + self._read_ahead()
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voxcli")
         self.progress.start(len(self.jobs))
         try:
             queue = deque(enumerate(self.jobs))
             while queue or self.running:
-                while queue and not self.stop_submitting and len(self.running) < self.options.jobs:
+                while queue and not self.stop_submitting and len(self.running) < workers:
                     index, job = queue.popleft()
                     self._submit(executor, index, job)
                 if not self.running:
@@ -163,6 +167,10 @@ class _Run:
         shutil.rmtree(private_tmp, ignore_errors=True)
         tempfile.tempdir = saved_tempdir
         return self._finish()
+
+    def _read_ahead(self) -> int:
+        # With --fail-fast, an input prepared ahead would still be sent after a failure.
+        return 0 if self.options.fail_fast else max(0, self.options.read_ahead)
 
     def _submit(self, executor: ThreadPoolExecutor, index: int, job: Job) -> None:
         lock = None
