@@ -138,9 +138,15 @@ def test_files_from_a_file_with_nul_separators_and_arguments(api_env, tmp_path, 
     )
 
 
-def test_files_from_and_stdin_audio_conflict(api_env):
-    result = run_cli("transcribe", "-", "--files-from", "-", stdin=b"x")
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [(["-", "--files-from", "-"], "a.wav\n"), (["--files-from", "-"], "a.wav\n-\n")],
+    ids=["argument", "listed"],
+)
+def test_files_from_and_stdin_audio_conflict(api_env, args, stdin):
+    result = run_cli("transcribe", *args, stdin=stdin)
     assert result.exit_code == 2
+    assert "stdin cannot carry both" in result.stderr
     assert api_env.requests == []
 
 

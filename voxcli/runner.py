@@ -55,7 +55,8 @@ class RunOptions:
     jobs: int = 4
     # Inputs prepared (probed, re-encoded) ahead while --jobs requests are in flight, so
     # local work stays off the critical path; the API's semaphore still bounds requests.
-    read_ahead: int = 2
+    # None: as many as --jobs, so a whole round of answers can be followed at once.
+    read_ahead: int | None = None
     skip_existing: bool = False
     fail_fast: bool = False
     verbose: bool = False
@@ -170,7 +171,10 @@ class _Run:
 
     def _read_ahead(self) -> int:
         # With --fail-fast, an input prepared ahead would still be sent after a failure.
-        return 0 if self.options.fail_fast else max(0, self.options.read_ahead)
+        if self.options.fail_fast:
+            return 0
+        ahead = self.options.read_ahead
+        return self.options.jobs if ahead is None else max(0, ahead)
 
     def _submit(self, executor: ThreadPoolExecutor, index: int, job: Job) -> None:
         lock = None

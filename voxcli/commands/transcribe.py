@@ -208,8 +208,6 @@ def transcribe(
         raise UsageError("stdin cannot carry both the file list and the key (--api-key-file -)")
     raws = list(sources or [])
     if files_from is not None:
-        if files_from == "-" and "-" in raws:
-            raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
         raws += inputs.read_files_from(files_from, sys.stdin.buffer)
     elif not raws:
         raise UsageError(
@@ -228,6 +226,8 @@ def transcribe(
     if stream:
         _check_stream(items, output, output_dir, fmt, report_path, skip_existing)
     uses_stdin = any(item.source.kind == "stdin" for item in items)
+    if uses_stdin and files_from == "-":
+        raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
     if uses_stdin and api_key_file == "-":
         raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
     if uses_stdin and sys.stdin.isatty():
