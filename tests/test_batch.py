@@ -341,6 +341,18 @@ def test_skip_existing_on_a_second_run_sends_nothing(api_env, tmp_path):
     assert [line["status"] for line in lines] == ["skipped"] * 3
 
 
+def test_an_unwritable_output_fails_that_input_only(api_env, tmp_path):
+    _copy(DATA / "speech.mp3", tmp_path / "in" / "a.mp3")
+    _copy(DATA / "speech.mp3", tmp_path / "in" / "sub" / "b.mp3")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("a file where a folder should be")
+    result = run_cli("transcribe", "-r", str(tmp_path / "in"), "-d", str(out))
+    assert result.exit_code == 1
+    assert "b.mp3" in result.stderr and "1 of 2 inputs failed" in result.stderr
+    assert (out / "a.txt").exists()
+
+
 def test_skip_existing_needs_an_output(api_env):
     result = run_cli("transcribe", str(DATA / "speech.wav"), "--skip-existing")
     assert result.exit_code == 2
@@ -535,6 +547,28 @@ def test_signal_during_a_run_leaves_no_partial_or_temporary_files(
     assert len(api_env.transcription_requests()) == 3  # nothing new started
 
 
+def test_a_second_signal_during_clean_up_exits_at_once(tmp_path):
+    script = (
+        "import time\n"
+        "from voxcli import signals\n"
+        "with signals.exit_on_next():\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(30)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"exiting at once" in stderr
+
+
 # -- what people see ---------------------------------------------------------------------------
 
 
@@ -584,19 +618,19 @@ def test_unattended_runs_are_quiet_unless_something_fails(api_env, tmp_path):
     assert "done," not in failing.stderr
 
 
-def test_progress_display_on_a_terminal(api_env, tmp_path):
+def _run_on_a_terminal(api_env, tmp_path, args: list[str]) -> tuple[int, str]:
+    """Run voxcli with stderr on a pseudo-terminal; return the exit code and what it showed."""
     import pty
 
-    for i in range(3):
-        _copy(DATA / "speech.mp3", tmp_path / "in" / f"{i}.mp3")
-    api_env.latency = 0.5
     leader, follower = pty.openpty()
     env = _subprocess_env(api_env, tmp_path, TERM="xterm-256color", COLUMNS="120")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "voxcli", "transcribe", "-j", "1", "-r", str(tmp_path / "in"),
-         "-d", str(tmp_path / "o")],
-        env=env, stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "voxcli", "transcribe", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+    )
     os.close(follower)
     seen = b""
     while True:
@@ -609,10 +643,30 @@ def test_progress_display_on_a_terminal(api_env, tmp_path):
         seen += chunk
     proc.wait(timeout=60)
     os.close(leader)
-    text = seen.decode(errors="replace")
-    assert proc.returncode == 0, text
-    assert "/3 files" in text
+    return proc.returncode, seen.decode(errors="replace")
+
+
+def test_progress_display_on_a_terminal(api_env, tmp_path):
+    for i in range(3):
+        _copy(DATA / "speech.mp3", tmp_path / "in" / f"{i}.mp3")
+    api_env.latency = 0.5
+    code, text = _run_on_a_terminal(
+        api_env, tmp_path, ["-j", "1", "-r", str(tmp_path / "in"), "-d", str(tmp_path / "o")]
+    )
+    assert code == 0, text
+    assert "/3 files" in text and "0.mp3" in text
     assert "3 done, 0 skipped, 0 failed" in text  # the summary on a terminal
+
+
+def test_progress_shows_bytes_uploaded_for_large_files(api_env, tmp_path):
+    big = _tone(tmp_path / "big.wav", 60.0, samplerate=44100, channels=2)  # 10.6 MB
+    api_env.read_bandwidth = 5_000_000
+    code, text = _run_on_a_terminal(
+        api_env, tmp_path, ["--upload", "original", str(big), "-o", str(tmp_path / "big.txt")]
+    )
+    assert code == 0, text
+    assert "uploading big.wav" in text
+    assert re.search(r"\d+\.\d/10\.6 MB", text), text
 
 
 # -- streaming ---------------------------------------------------------------------------------

@@ -183,7 +183,11 @@ class _Run:
             if self.options.skip_existing and target.exists():
                 self._skipped(index, job, "skipped", f"{target} exists")
                 return
-            lock = try_lock(target)
+            try:
+                lock = try_lock(target)
+            except VoxcliError as exc:  # e.g. the output's directory cannot be created
+                self._failed(index, job, exc, time.monotonic())
+                return
             if lock is None:
                 self._skipped(index, job, "locked", f"another voxcli run is writing {target}")
                 return
@@ -218,8 +222,8 @@ class _Run:
                 if running.lock is not None:
                     running.lock.release()
                 self.progress.end(index)
-        except AuthError:
-            self._report(job, "failed", started=running.started)
+        except AuthError as exc:
+            self._report(job, "failed", error=exc.message, started=running.started)
             raise
         except Exception as exc:
             self._failed(index, job, exc, running.started)
