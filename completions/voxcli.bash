@@ -19,7 +19,7 @@ __voxcli_options() {
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
         'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -88,6 +88,12 @@ __voxcli_option() {
         'transcribe|--verbose'|'transcribe|-v') kind=none choices='' ;;
         'transcribe|--quiet'|'transcribe|-q') kind=none choices='' ;;
         'transcribe|--debug') kind=none choices='' ;;
+        'transcribe|--recursive'|'transcribe|-r') kind=none choices='' ;;
+        'transcribe|--files-from') kind=file choices='' ;;
+        'transcribe|--skip-existing') kind=none choices='' ;;
+        'transcribe|--fail-fast') kind=none choices='' ;;
+        'transcribe|--report') kind=file choices='' ;;
+        'transcribe|--stream') kind=none choices='' ;;
         'transcribe|--help'|'transcribe|-h') kind=none choices='' ;;
         *) return 1 ;;
     esac

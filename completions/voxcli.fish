@@ -21,7 +21,7 @@ function __voxcli_state
         switch "$path|$token"
             case '*|--'
                 set dashdash 1
-            case 'chat|--prompt' 'chat|-p' 'chat|--system' 'chat|-s' 'chat|--model' 'chat|-m' 'chat|--temperature' 'chat|--max-tokens' 'chat|--upload-threshold' 'chat|--api-key-file' 'chat|--server-url' 'chat|--timeout' 'chat|--retries' 'detect-lang|--sample' 'detect-lang|--model' 'detect-lang|-m' 'detect-lang|--format' 'detect-lang|-f' 'detect-lang|--api-key-file' 'detect-lang|--server-url' 'detect-lang|--timeout' 'detect-lang|--retries' 'transcribe|--model' 'transcribe|-m' 'transcribe|--language' 'transcribe|-l' 'transcribe|--timestamps' 'transcribe|-t' 'transcribe|--bias' 'transcribe|--bias-file' 'transcribe|--temperature' 'transcribe|--format' 'transcribe|-f' 'transcribe|--output' 'transcribe|-o' 'transcribe|--output-dir' 'transcribe|-d' 'transcribe|--upload' 'transcribe|--max-line-width' 'transcribe|--max-lines' 'transcribe|--max-cue-duration' 'transcribe|--min-cue-duration' 'transcribe|--max-chars-per-second' 'transcribe|--text-width' 'transcribe|--api-key-file' 'transcribe|--server-url' 'transcribe|--timeout' 'transcribe|--retries' 'transcribe|--jobs' 'transcribe|-j'
+            case 'chat|--prompt' 'chat|-p' 'chat|--system' 'chat|-s' 'chat|--model' 'chat|-m' 'chat|--temperature' 'chat|--max-tokens' 'chat|--upload-threshold' 'chat|--api-key-file' 'chat|--server-url' 'chat|--timeout' 'chat|--retries' 'detect-lang|--sample' 'detect-lang|--model' 'detect-lang|-m' 'detect-lang|--format' 'detect-lang|-f' 'detect-lang|--api-key-file' 'detect-lang|--server-url' 'detect-lang|--timeout' 'detect-lang|--retries' 'transcribe|--model' 'transcribe|-m' 'transcribe|--language' 'transcribe|-l' 'transcribe|--timestamps' 'transcribe|-t' 'transcribe|--bias' 'transcribe|--bias-file' 'transcribe|--temperature' 'transcribe|--format' 'transcribe|-f' 'transcribe|--output' 'transcribe|-o' 'transcribe|--output-dir' 'transcribe|-d' 'transcribe|--upload' 'transcribe|--max-line-width' 'transcribe|--max-lines' 'transcribe|--max-cue-duration' 'transcribe|--min-cue-duration' 'transcribe|--max-chars-per-second' 'transcribe|--text-width' 'transcribe|--api-key-file' 'transcribe|--server-url' 'transcribe|--timeout' 'transcribe|--retries' 'transcribe|--jobs' 'transcribe|-j' 'transcribe|--files-from' 'transcribe|--report'
                 set skip 1
             case '*|-?*'
                 # a flag, or --option=value
@@ -142,7 +142,7 @@ complete -c voxcli -n '__voxcli_using transcribe' -l bias-file -r -F -d 'Read bi
 complete -c voxcli -n '__voxcli_using transcribe' -l temperature -r -f -d 'Sampling temperature'
 complete -c voxcli -n '__voxcli_using transcribe' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format (default: from --output'\''s extension, else text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using transcribe' -l output -s o -r -F -d 'Write to PATH (atomically) instead of stdout; the extension picks the format'
-complete -c voxcli -n '__voxcli_using transcribe' -l output-dir -s d -r -f -a '(__fish_complete_directories (__voxcli_token) Directory)' -d 'Write one file per source into DIR, named STEM.EXT (talk.wav -> talk.srt)'
+complete -c voxcli -n '__voxcli_using transcribe' -l output-dir -s d -r -f -a '(__fish_complete_directories (__voxcli_token) Directory)' -d 'Write one file per source into DIR, mirroring the inputs'\'' relative paths (a/talk.wav -> DIR/a/talk.srt)'
 complete -c voxcli -n '__voxcli_using transcribe' -l upload -r -f -a 'auto original' -d 'auto: send lossless audio as 16 kHz mono FLAC (what the model hears); original: send files untouched'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-line-width -r -f -d 'Characters per subtitle line (Netflix: 42)'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-lines -r -f -d 'Lines per subtitle cue'
@@ -159,5 +159,11 @@ complete -c voxcli -n '__voxcli_using transcribe' -l jobs -s j -r -f -d 'Request
 complete -c voxcli -n '__voxcli_using transcribe' -l verbose -s v -d 'Report more on stderr'
 complete -c voxcli -n '__voxcli_using transcribe' -l quiet -s q -d 'Print only errors on stderr'
 complete -c voxcli -n '__voxcli_using transcribe' -l debug -d 'Show tracebacks on errors (the API key is always masked) (env VOXCLI_DEBUG=1)'
+complete -c voxcli -n '__voxcli_using transcribe' -l recursive -s r -d 'Take the audio files inside directory SOURCEs, subdirectories included (by extension; hidden files skipped)'
+complete -c voxcli -n '__voxcli_using transcribe' -l files-from -r -F -d 'Read sources from PATH ('\''-'\'' for stdin), one per line (or NUL-separated, as find -print0 writes)'
+complete -c voxcli -n '__voxcli_using transcribe' -l skip-existing -d 'Skip inputs whose output file already exists (with -o or -d)'
+complete -c voxcli -n '__voxcli_using transcribe' -l fail-fast -d 'Start no new input after the first failure'
+complete -c voxcli -n '__voxcli_using transcribe' -l report -r -F -d 'Write one JSON line per input to PATH as each one finishes'
+complete -c voxcli -n '__voxcli_using transcribe' -l stream -d 'Print the text as the API streams it (one source, text format, stdout)'
 complete -c voxcli -n '__voxcli_using transcribe' -l help -s h -d 'Show this message and exit'
 complete -c voxcli -n '__voxcli_argument '\''transcribe'\'' 0+' -f -a '(__voxcli_audio_files)' -d 'SOURCE'

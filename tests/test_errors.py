@@ -108,19 +108,12 @@ def test_closed_stdout_exits_141_quietly(fake_server, tmp_path):
     import subprocess
     import sys
 
-    fake_server.latency = 0.3
+    # The FLAC's answer comes long after the reader has gone.
+    fake_server.delay_fn = lambda r: 1.5 if r.files["file"][0].filename.endswith(".flac") else 0
     env = {**os.environ, "MISTRAL_API_KEY": TEST_API_KEY, "MISTRAL_SERVER_URL": fake_server.url}
+    command = ["transcribe", "-f", "json", "--upload", "original", WAV, WAV[:-4] + ".flac"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voxcli",
-            "transcribe",
-            "-f",
-            "json",
-            WAV,
-            WAV.replace(".wav", ".flac"),
-        ],
+        [sys.executable, "-m", "voxcli", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

@@ -156,12 +156,13 @@ def test_json_output_is_our_schema(api_env):
     assert data["source"] == str(DATA / "speech.wav")
 
 
-def test_several_sources_go_to_output_dir_by_stem(api_env, tmp_path):
+def test_several_sources_go_to_output_dir_by_stem(api_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the samples lie outside the cwd: outputs are named by stem
     out = tmp_path / "out"
     result = run_cli(
         "transcribe",
         str(DATA / "speech.wav"),
-        str(DATA / "speech.mp3").replace("speech", "speech"),
+        str(DATA / "speech.mp3"),
         "--output-dir",
         str(out),
         "-f",
@@ -170,6 +171,7 @@ def test_several_sources_go_to_output_dir_by_stem(api_env, tmp_path):
     # Both stems are "speech": refusing beats silently overwriting one with the other.
     assert result.exit_code == 2
     assert "would both be written" in result.stderr
+    assert str(DATA / "speech.wav") in result.stderr and str(DATA / "speech.mp3") in result.stderr
     assert api_env.requests == []
 
     other = tmp_path / "talk.flac"
@@ -344,7 +346,8 @@ def test_bad_inputs_exit_2_with_one_line(api_env, tmp_path, make, message):
     assert api_env.requests == []
 
 
-def test_one_bad_input_among_several_still_writes_the_others(api_env, tmp_path):
+def test_one_bad_input_among_several_still_writes_the_others(api_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     result = run_cli(
         "transcribe", str(tmp_path / "missing.wav"), str(DATA / "speech.wav"), "-d", str(out)

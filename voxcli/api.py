@@ -12,13 +12,14 @@ import json
 import threading
 import weakref
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voxcli.config import Settings
 from voxcli.errors import ApiError, AuthError
+from voxcli.uploads import watch as watch_upload
 
 # Upper bound on the time the SDK may spend retrying one call; the attempt
 # count (--retries) normally ends it long before.
@@ -280,7 +281,7 @@ class MistralApi:
                     response = sdk.audio.transcriptions.complete(
                         file={
                             "file_name": _wire_name(audio.file_name),
-                            "content": stream,
+                            "content": watch_upload(stream),
                             "content_type": audio.content_type,
                         },
                         **kwargs,
@@ -335,7 +336,11 @@ class MistralApi:
         content_type = AudioPayload(file_name).content_type
         with self._slots, self._translated_errors(), path.open("rb") as stream:
             response = sdk.files.upload(
-                file={"file_name": file_name, "content": stream, "content_type": content_type},
+                file={
+                    "file_name": _wire_name(file_name),
+                    "content": stream,
+                    "content_type": content_type,
+                },
                 purpose=purpose,
             )
         return str(response.id)
@@ -353,6 +358,35 @@ class MistralApi:
         sdk = self._sdk()
         with self._slots, self._translated_errors():
             sdk.files.delete(file_id=file_id)
+
+    def transcribe_stream(self, params: TranscriptionParams, audio: AudioPayload) -> Iterator[str]:
+        """Stream one transcription: yield the text deltas as the API sends them.
+
+        The request holds a ``--jobs`` slot until the stream ends; errors, including a
+        connection lost half-way, are translated as :meth:`transcribe`'s are.
+        """
+        sdk = self._sdk()
+        kwargs = _transcription_kwargs(params)
+        with self._slots, self._translated_errors(), ExitStack() as stack:
+            if audio.url is not None:
+                events = sdk.audio.transcriptions.stream(file_url=audio.url, **kwargs)
+            else:
+                assert audio.path is not None
+                stream = stack.enter_context(audio.path.open("rb"))
+                events = sdk.audio.transcriptions.stream(
+                    file={
+                        "file_name": _wire_name(audio.file_name),
+                        "content": watch_upload(stream),
+                        "content_type": audio.content_type,
+                    },
+                    **kwargs,
+                )
+            with events:
+                for event in events:
+                    if event.event == "transcription.text.delta":
+                        text = getattr(event.data, "text", None)
+                        if text:
+                            yield text
 
 
 def _wire_name(name: str) -> str:

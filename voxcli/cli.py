@@ -5,14 +5,16 @@ This is the one place that turns errors into a message and an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 import traceback
 from typing import Annotated
 
 import typer
 
-from voxcli import __version__, console
+from voxcli import __version__, console, signals
 from voxcli.commands import chat, detect_lang, transcribe
 from voxcli.commands import completion as completion_command
 from voxcli.errors import ExitCode, VoxcliError
@@ -33,7 +35,7 @@ app.command(
     "transcribe",
     no_args_is_help=True,
     epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
-    "2 usage or input error, 3 authentication, 130 interrupted.",
+    "2 usage or input error, 3 authentication, 130 interrupted, 143 terminated.",
 )(transcribe.transcribe)
 app.command(
     "chat",
@@ -88,7 +90,11 @@ def run(argv: list[str] | None = None) -> int:
     """Run the app and return the exit code; every error is handled here."""
     console.set_debug(_env_debug())
     try:
-        result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+        with signals.terminate_raises():
+            result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+    except signals.Terminated:
+        console.error("terminated")
+        return ExitCode.TERMINATED
     except typer.Exit as exc:
         if exc.exit_code == ExitCode.INTERRUPTED:
             console.error("interrupted")
@@ -121,6 +127,8 @@ def run(argv: list[str] | None = None) -> int:
             hint="run again with --debug for details, and report it if it persists",
         )
         return ExitCode.FAILURE
+    if result == ExitCode.INTERRUPTED:  # Typer turns KeyboardInterrupt into a return of 130
+        console.error("interrupted")
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
@@ -134,4 +142,13 @@ def _silence_stdout() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run())
+    code = run()
+    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) or threading.active_count() > 1:
+        # Clean-up is done; worker threads still running hold abandoned requests (after a
+        # signal, an auth error, a closed stdout). Don't wait for them: ending the process
+        # closes their connections.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from voxcli import console, render
+from voxcli import console, inputs, render
 from voxcli.api import MistralApi, TranscriptionParams
 from voxcli.config import Settings, resolve_settings
-from voxcli.errors import AuthError, UsageError, VoxcliError
+from voxcli.errors import UsageError
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -35,14 +36,17 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output import StdoutClosed, write_atomic, write_stdout
 from voxcli.params import (
     collect_bias_terms,
     normalise_language,
     timestamp_granularities,
 )
-from voxcli.pipeline import transcribe_source
-from voxcli.sources import Source, parse_sources
+from voxcli.pipeline import Report, transcribe_source
+from voxcli.progress import make_progress
+from voxcli.report import ReportWriter
+from voxcli.runner import Job, RunOptions, run_jobs, stderr_is_terminal
+from voxcli.streaming import stream_source
+from voxcli.transcript import Transcript
 
 
 class Granularity(str, Enum):
@@ -52,17 +56,18 @@ class Granularity(str, Enum):
 
 DEFAULT_RENDER = render.RenderOptions()
 FORMAT_EXTENSIONS = {fmt: ext for ext, fmt in render.EXTENSIONS.items()}
+RUN = "Many files"
 
 
 def transcribe(
     sources: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             metavar="SOURCE",
-            help="Audio files, '-' for audio on stdin, or http(s):// URLs.",
+            help="Audio files, directories (with -r), '-' for audio on stdin, or http(s):// URLs.",
             show_default=False,
         ),
-    ],
+    ] = None,
     model: ModelOpt = None,
     language: Annotated[
         str | None,
@@ -127,7 +132,8 @@ def transcribe(
             "--output-dir",
             "-d",
             metavar="DIR",
-            help="Write one file per source into DIR, named STEM.EXT (talk.wav -> talk.srt).",
+            help="Write one file per source into DIR, mirroring the inputs' relative paths "
+            "(a/talk.wav -> DIR/a/talk.srt).",
             file_okay=False,
             rich_help_panel=OUTPUT,
         ),
@@ -156,19 +162,88 @@ def transcribe(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    recursive: Annotated[
+        bool,
+        typer.Option(
+            "--recursive",
+            "-r",
+            help="Take the audio files inside directory SOURCEs, subdirectories included "
+            "(by extension; hidden files skipped).",
+            rich_help_panel=RUN,
+        ),
+    ] = False,
+    files_from: Annotated[
+        str | None,
+        typer.Option(
+            "--files-from",
+            metavar="PATH",
+            help="Read sources from PATH ('-' for stdin), one per line (or NUL-separated, "
+            "as find -print0 writes).",
+            rich_help_panel=RUN,
+        ),
+    ] = None,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="Skip inputs whose output file already exists (with -o or -d).",
+            rich_help_panel=RUN,
+        ),
+    ] = False,
+    fail_fast: Annotated[
+        bool,
+        typer.Option(
+            "--fail-fast",
+            help="Start no new input after the first failure.",
+            rich_help_panel=RUN,
+        ),
+    ] = False,
+    report_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Write one JSON line per input to PATH as each one finishes.",
+            dir_okay=False,
+            rich_help_panel=RUN,
+        ),
+    ] = None,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Print the text as the API streams it (one source, text format, stdout).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
     if debug:
         console.set_debug(True)
-    parsed = parse_sources(sources)
+    if files_from == "-" and api_key_file == "-":
+        raise UsageError("stdin cannot carry both the file list and the key (--api-key-file -)")
+    raws = list(sources or [])
+    if files_from is not None:
+        raws += inputs.read_files_from(files_from, sys.stdin.buffer)
+    elif not raws:
+        raise UsageError(
+            "no SOURCE given", hint="name audio files, directories with -r, or --files-from"
+        )
+    items = inputs.expand_inputs(raws, recursive=recursive)
     if output is not None and output_dir is not None:
         raise UsageError("--output and --output-dir cannot be used together")
-    if output is not None and len(parsed) > 1:
+    if output is not None and len(items) > 1:
         raise UsageError(
             "--output takes a single source",
             hint="use --output-dir DIR to write one file per source",
         )
-    uses_stdin = any(source.kind == "stdin" for source in parsed)
+    if skip_existing and output is None and output_dir is None:
+        raise UsageError("--skip-existing needs --output or --output-dir")
+    if stream:
+        _check_stream(items, output, output_dir, fmt, report_path, skip_existing)
+    uses_stdin = any(item.source.kind == "stdin" for item in items)
+    if uses_stdin and files_from == "-":
+        raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
     if uses_stdin and api_key_file == "-":
         raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
     if uses_stdin and sys.stdin.isatty():
@@ -187,6 +262,8 @@ def transcribe(
         warn=console.warn,
     )
     output_format = _output_format(fmt, output, settings)
+    if stream and output_format != "text":
+        raise UsageError(f"--stream prints text; it cannot write {output_format}")
     params = TranscriptionParams(
         model=settings.model,
         language=(code := normalise_language(language)),
@@ -215,47 +292,96 @@ def transcribe(
             "--highlight-words needs word timestamps",
             hint="add --timestamps word",
         )
-    targets = _targets(parsed, output, output_dir, output_format)
+    targets = _targets(items, output, output_dir, output_format)
+    if not items:
+        if verbose or stderr_is_terminal():
+            console.warn("nothing to transcribe: no audio files found")
+        return
     settings.require_key()
 
-    report = console.info if verbose and not quiet else None
+    progress_report = console.info if verbose and not quiet else None
     api = MistralApi(settings, max_in_flight=jobs)
-    failures = 0
     try:
-        for source, target in zip(parsed, targets, strict=True):
-            try:
-                transcript = transcribe_source(
-                    api,
-                    source,
-                    params,
-                    upload_mode=upload,
-                    stdin=sys.stdin.buffer if source.kind == "stdin" else None,
+        if stream:
+            source = items[0].source
+            stream_source(
+                api,
+                source,
+                params,
+                sys.stdout,
+                upload_mode=upload,
+                stdin=sys.stdin.buffer if source.kind == "stdin" else None,
+            )
+            return
+        transcribe_one = partial(
+            transcribe_source,
+            api,
+            params=params,
+            upload_mode=upload,
+            stdin=sys.stdin.buffer if uses_stdin else None,
+            report=progress_report,
+        )
+        report = ReportWriter(report_path) if report_path is not None else None
+        try:
+            code = run_jobs(
+                [Job(item.source, target) for item, target in zip(items, targets, strict=True)],
+                transcribe_one,
+                partial(
+                    _render_and_report,
+                    fmt=output_format,
+                    options=render_options,
+                    report=progress_report,
+                ),
+                RunOptions(
+                    jobs=jobs,
+                    skip_existing=skip_existing,
+                    fail_fast=fail_fast,
+                    verbose=verbose,
+                    quiet=quiet,
+                    show_summary=verbose or stderr_is_terminal(),
                     report=report,
-                )
-                text = render.render(transcript, output_format, render_options)
-                if report is not None and output_format in render.SUBTITLE_FORMATS:
-                    cues = render.cue_report(transcript, render_options)
-                    report(f"{source}: {cues.summary(render_options)}")
-                if target is None:
-                    write_stdout(text)
-                else:
-                    write_atomic(target, text)
-            except (AuthError, StdoutClosed):
-                raise
-            except VoxcliError as exc:
-                if len(parsed) == 1:
-                    raise
-                failures += 1
-                console.error(f"{source}: {exc.message}", exc.hint)
-                continue
-            if report is not None and target is not None:
-                report(f"{source}: wrote {target}")
+                    progress=make_progress(quiet=quiet),
+                ),
+            )
+        finally:
+            if report is not None:
+                report.close()
     finally:
         api.close()
-    if failures:
-        if not quiet:
-            console.error(f"{failures} of {len(parsed)} inputs failed")
-        raise typer.Exit(1)
+    if code:
+        raise typer.Exit(code)
+
+
+def _render_and_report(
+    transcript: Transcript, *, fmt: str, options: render.RenderOptions, report: Report | None
+) -> str:
+    """Render one transcript; with --verbose, say how the subtitle cues came out."""
+    text = render.render(transcript, fmt, options)
+    if report is not None and fmt in render.SUBTITLE_FORMATS:
+        report(f"{transcript.source}: {render.cue_report(transcript, options).summary(options)}")
+    return text
+
+
+def _check_stream(
+    items: list[inputs.InputItem],
+    output: Path | None,
+    output_dir: Path | None,
+    fmt: str | None,
+    report_path: Path | None,
+    skip_existing: bool,
+) -> None:
+    """--stream prints one source's text on stdout as it arrives; refuse anything else."""
+    if len(items) != 1:
+        raise UsageError(
+            f"--stream takes a single source, not {len(items)}",
+            hint="drop --stream to transcribe several sources",
+        )
+    if output is not None or output_dir is not None:
+        raise UsageError("--stream prints to stdout; it cannot be used with -o or -d")
+    if fmt is not None and fmt != "text":
+        raise UsageError(f"--stream prints text; it cannot be used with --format {fmt}")
+    if report_path is not None:
+        raise UsageError("--stream cannot be used with --report")
 
 
 def _output_format(fmt: str | None, output: Path | None, settings: Settings) -> str:
@@ -275,21 +401,11 @@ def _output_format(fmt: str | None, output: Path | None, settings: Settings) -> 
 
 
 def _targets(
-    sources: list[Source], output: Path | None, output_dir: Path | None, fmt: str
+    items: list[inputs.InputItem], output: Path | None, output_dir: Path | None, fmt: str
 ) -> list[Path | None]:
-    """Where each source's result goes: stdout (None), --output, or DIR/STEM.EXT."""
+    """Where each input's result goes: stdout (None), --output, or a file under --output-dir."""
     if output is not None:
-        return [output]
+        return [output] * len(items)
     if output_dir is None:
-        return [None] * len(sources)
-    extension = FORMAT_EXTENSIONS[fmt]
-    targets = [output_dir / f"{source.stem}{extension}" for source in sources]
-    seen: dict[Path, Source] = {}
-    for source, target in zip(sources, targets, strict=True):
-        if target in seen:
-            raise UsageError(
-                f"{seen[target]} and {source} would both be written to {target}",
-                hint="rename one of them, or transcribe them in separate runs",
-            )
-        seen[target] = source
-    return targets
+        return [None] * len(items)
+    return list(inputs.output_paths(items, output_dir, FORMAT_EXTENSIONS[fmt]))
