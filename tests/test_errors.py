@@ -111,7 +111,7 @@ def test_closed_stdout_exits_141_quietly(fake_server, tmp_path):
     # The FLAC's answer comes long after the reader has gone.
     fake_server.delay_fn = lambda r: 1.5 if r.files["file"][0].filename.endswith(".flac") else 0
     env = {**os.environ, "MISTRAL_API_KEY": TEST_API_KEY, "MISTRAL_SERVER_URL": fake_server.url}
-    command = ["transcribe", "-f", "json", "--upload", "original", WAV, WAV[:-4] + ".flac"]
+    command = ["transcribe", "-f", "jsonl", "--upload", "original", WAV, WAV[:-4] + ".flac"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", *command],
         stdout=subprocess.PIPE,
@@ -154,3 +154,45 @@ def test_wrongly_typed_config_values_are_usage_errors(
     assert result.exit_code == 2
     assert message in result.stderr
     assert_one_line_error(result.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["json", "srt", "vtt", "tsv"])
+def test_several_sources_cannot_share_stdout_as_one_document(api_env, fmt):
+    result = run_cli("transcribe", "-f", fmt, WAV, WAV[:-4] + ".flac")
+    assert result.exit_code == 2
+    assert "cannot share stdout" in result.stderr and "jsonl" in result.stderr
+    assert api_env.requests == []
+
+
+def test_diarize_alone_asks_for_segments_and_labels_speakers(api_env):
+    result = run_cli("transcribe", "--diarize", WAV)
+    assert result.exit_code == 0, result.stderr
+    [request] = api_env.transcription_requests()
+    assert request.fields["timestamp_granularities"] == ["segment"]
+    assert result.stdout.startswith("Speaker 1: ")
+
+
+def test_diarize_with_language_does_not_ask_for_timestamps(api_env):
+    result = run_cli("transcribe", "--diarize", "-l", "en", WAV)
+    assert result.exit_code == 0, result.stderr
+    [request] = api_env.transcription_requests()
+    assert "timestamp_granularities" not in request.fields
+
+
+def test_highlight_words_needs_a_subtitle_format(api_env):
+    result = run_cli("transcribe", "--highlight-words", "-f", "text", WAV)
+    assert result.exit_code == 2
+    assert "srt and vtt" in result.stderr
+    assert api_env.requests == []
+
+
+def test_quiet_silences_config_warnings(fake_server, monkeypatch, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'api_key = "sk-c"\nserver_url = "{fake_server.url}"\ncolour = "red"\n')
+    config.chmod(0o644)
+    monkeypatch.setenv("VOXCLI_CONFIG", str(config))
+    loud = run_cli("transcribe", WAV)
+    assert "unknown key 'colour'" in loud.stderr and "chmod 600" in loud.stderr
+    quiet = run_cli("transcribe", "-q", WAV)
+    assert quiet.exit_code == 0
+    assert quiet.stderr == ""

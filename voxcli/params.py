@@ -75,9 +75,18 @@ def collect_bias_terms(values: Sequence[str], files: Sequence[str]) -> tuple[str
 
 
 def timestamp_granularities(
-    requested: Sequence[str], *, language: str | None, needs_timestamps: bool, fmt: str
+    requested: Sequence[str],
+    *,
+    language: str | None,
+    needs_timestamps: bool,
+    fmt: str,
+    wants_timestamps: bool = False,
 ) -> tuple[str, ...]:
-    """The granularities to request, rejecting the API's language/timestamps conflict."""
+    """The granularities to request, rejecting the API's language/timestamps conflict.
+
+    ``needs_timestamps``: the format cannot do without them (a usage error with
+    ``--language``). ``wants_timestamps``: ask for segments when nothing forbids it.
+    """
     granularities = tuple(dict.fromkeys(requested))
     if granularities and language:
         raise UsageError(
@@ -94,5 +103,7 @@ def timestamp_granularities(
                 hint=f"drop --language to get {fmt} output (the language is detected "
                 "automatically), or choose --format text or json",
             )
+        granularities = ("segment",)
+    if wants_timestamps and not granularities and not language:
         granularities = ("segment",)
     return granularities

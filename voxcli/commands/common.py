@@ -51,8 +51,10 @@ def connection_settings(
     retries: int | None,
     model: str | None,
     fmt: str | None = None,
+    quiet: bool = False,
 ) -> Settings:
-    """Resolve flags > environment > config file > defaults; config warnings go to stderr.
+    """Resolve flags > environment > config file > defaults; config warnings go to stderr
+    unless ``quiet``.
 
     The key is not required here, so usage errors found later still come before an
     authentication error: call :func:`open_api` (or ``settings.require_key()``) for that.
@@ -64,7 +66,7 @@ def connection_settings(
         retries=retries,
         model=model,
         fmt=fmt,
-        warn=console.warn,
+        warn=(lambda message: None) if quiet else console.warn,
     )
 
 

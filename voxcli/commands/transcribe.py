@@ -11,8 +11,9 @@ from typing import Annotated, Literal
 import typer
 
 from voxcli import console, inputs, render
-from voxcli.api import MistralApi, TranscriptionParams
-from voxcli.config import Settings, resolve_settings
+from voxcli.api import TranscriptionParams
+from voxcli.commands import common
+from voxcli.config import Settings
 from voxcli.errors import UsageError
 from voxcli.options import (
     OUTPUT,
@@ -241,29 +242,29 @@ def transcribe(
         raise UsageError("--skip-existing needs --output or --output-dir")
     if stream:
         _check_stream(items, output, output_dir, fmt, report_path, skip_existing)
-    uses_stdin = any(item.source.kind == "stdin" for item in items)
-    if uses_stdin and files_from == "-":
+    if files_from == "-" and any(item.source.kind == "stdin" for item in items):
         raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
-    if uses_stdin and api_key_file == "-":
-        raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
-    if uses_stdin and sys.stdin.isatty():
-        raise UsageError(
-            "'-' reads audio from stdin, but stdin is a terminal",
-            hint="pipe audio in, e.g. 'cat talk.mp3 | voxcli transcribe -'",
-        )
-
-    settings = resolve_settings(
+    uses_stdin = common.check_stdin_sources(
+        [item.source for item in items],
+        api_key_file,
+        example="cat talk.mp3 | voxcli transcribe -",
+    )
+    settings = common.connection_settings(
         api_key_file=api_key_file,
         server_url=server_url,
         timeout=timeout,
         retries=retries,
         model=model,
         fmt=fmt,
-        warn=console.warn,
+        quiet=quiet,
     )
     output_format = _output_format(fmt, output, settings)
     if stream and output_format != "text":
         raise UsageError(f"--stream prints text; it cannot write {output_format}")
+    if len(items) > 1 and output is None and output_dir is None:
+        _check_shared_stdout(output_format, len(items))
+    if highlight_words and output_format not in render.SUBTITLE_FORMATS:
+        raise UsageError("--highlight-words applies to srt and vtt output")
     params = TranscriptionParams(
         model=settings.model,
         language=(code := normalise_language(language)),
@@ -275,6 +276,8 @@ def transcribe(
             or (["word"] if highlight_words else []),
             language=code,
             needs_timestamps=output_format in render.TIMED_FORMATS,
+            # Speaker turns come with segments: without them --diarize shows nothing.
+            wants_timestamps=diarize,
             fmt=output_format,
         ),
     )
@@ -297,11 +300,8 @@ def transcribe(
         if verbose or stderr_is_terminal():
             console.warn("nothing to transcribe: no audio files found")
         return
-    settings.require_key()
-
     progress_report = console.info if verbose and not quiet else None
-    api = MistralApi(settings, max_in_flight=jobs)
-    try:
+    with common.open_api(settings, jobs=jobs) as api:
         if stream:
             source = items[0].source
             stream_source(
@@ -346,10 +346,21 @@ def transcribe(
         finally:
             if report is not None:
                 report.close()
-    finally:
-        api.close()
     if code:
         raise typer.Exit(code)
+
+
+SINGLE_DOCUMENT_FORMATS = frozenset({"json", "srt", "vtt", "tsv"})
+
+
+def _check_shared_stdout(fmt: str, count: int) -> None:
+    """Several SRT/VTT/TSV files or JSON documents back to back on stdout are one broken file."""
+    if fmt in SINGLE_DOCUMENT_FORMATS:
+        raise UsageError(
+            f"{count} sources cannot share stdout as one {fmt} file",
+            hint="use --output-dir DIR for one file per source, "
+            "or -f jsonl (one JSON object per line) or -f text",
+        )
 
 
 def _render_and_report(
