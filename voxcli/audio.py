@@ -181,6 +181,11 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     return "reencode"
 
 
+def seeks_exactly(info: AudioInfo) -> bool:
+    """True if a time range of this file can be read by seeking (not MP3/OGG, see above)."""
+    return info.decodable and info.format not in _NO_SEEK_FORMATS
+
+
 # --- re-encoding ---------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from voxcli import console, render
 from voxcli.api import MistralApi, TranscriptionParams
 from voxcli.config import Settings, resolve_settings
 from voxcli.errors import AuthError, UsageError, VoxcliError
+from voxcli.longform import SplitOptions
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -133,6 +134,26 @@ def transcribe(
             rich_help_panel=REQUEST,
         ),
     ] = "auto",
+    split_minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--split-minutes",
+            metavar="MINUTES",
+            help="Cut recordings longer than MINUTES into parts at quiet points and send the "
+            "parts in parallel (--jobs). Without it, only uploads over 512 MB are cut.",
+            show_default=False,
+            rich_help_panel=REQUEST,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Do not reuse or save finished parts of split recordings "
+            "(cache: $XDG_CACHE_HOME/voxcli).",
+            rich_help_panel=REQUEST,
+        ),
+    ] = False,
     api_key_file: ApiKeyFileOpt = None,
     server_url: ServerUrlOpt = None,
     timeout: TimeoutOpt = None,
@@ -186,6 +207,12 @@ def transcribe(
         ),
     )
     targets = _targets(parsed, output, output_dir, output_format)
+    split = SplitOptions(
+        split_minutes=split_minutes,
+        explicit=split_minutes is not None,
+        use_cache=not no_cache,
+        jobs=jobs,
+    )
     settings.require_key()
 
     report = console.info if verbose and not quiet else None
@@ -201,6 +228,8 @@ def transcribe(
                     upload_mode=upload,
                     stdin=sys.stdin.buffer if source.kind == "stdin" else None,
                     report=report,
+                    split=split,
+                    warn=console.warn,
                 )
                 text = render.render(transcript, output_format)
                 if target is None:
