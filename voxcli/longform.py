@@ -17,7 +17,7 @@ import queue
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -158,8 +158,17 @@ def transcribe_in_parts(
     report: Report | None = None,
     warn: Report | None = None,
 ) -> Transcript:
-    """Split ``path`` as ``plan`` says, transcribe the parts concurrently and merge them."""
+    """Split ``path`` as ``plan`` says, transcribe the parts concurrently and merge them.
+
+    The cuts are found on a background thread while the parts already cut are encoded
+    and sent, so the first request leaves long before the whole file has been read.
+    """
     say = report or (lambda message: None)
+    if params.diarize and warn is not None:
+        warn(
+            f"{source}: split into parts; speaker labels restart in each part, so "
+            "'Speaker 1' in one part is not necessarily 'Speaker 1' in another"
+        )
     with ExitStack() as stack:
         work = path
         if not audio.seeks_exactly(info):
@@ -171,31 +180,75 @@ def transcribe_in_parts(
         else:
             assert info.duration is not None
             total = info.duration
-        cuts = audio.find_split_points(work, plan.part_seconds, search_seconds=plan.search_seconds)
-        cuts = [cut for cut in cuts if 0 < cut < total]
-        ranges = audio.split_ranges(total, cuts)
         say(
-            f"{source}: {_clock(total)} in {len(ranges)} parts of about "
-            f"{_clock(plan.part_seconds)}, cut at quiet points ({plan.reason})"
+            f"{source}: {_clock(total)} long; cutting parts of about "
+            f"{_clock(plan.part_seconds)} at quiet points ({plan.reason})"
         )
-        if params.diarize and len(ranges) > 1 and warn is not None:
-            warn(
-                f"{source}: split into {len(ranges)} parts; speaker labels restart in each "
-                "part, so 'Speaker 1' in one part is not necessarily 'Speaker 1' in another"
-            )
-        runner = _PartRunner(api, source, work, params, ranges, options, say, warn)
-        responses = runner.run(audio_sha256=audio.content_hash(path) if runner.cache else None)
+        runner = _PartRunner(api, source, work, params, options, say, warn)
+        analysis = _Analysis(work, plan, total, hash_of=path if runner.cache else None)
+        stack.callback(analysis.stop.set)
+        results = runner.run(analysis)
     parts = [
         (
             start,
             end,
             transcript_from_response(
-                responses[i], granularities=params.timestamp_granularities, duration=end - start
+                response, granularities=params.timestamp_granularities, duration=end - start
             ),
         )
-        for i, (start, end) in enumerate(ranges)
+        for start, end, response in results
     ]
     return merge_parts(parts, source=str(source), duration=info.duration or total)
+
+
+class _Analysis:
+    """Hashes the recording (for the cache), then finds the cuts, on a daemon thread."""
+
+    def __init__(self, work: Path, plan: SplitPlan, total: float, hash_of: Path | None) -> None:
+        self.work = work
+        self.plan = plan
+        self.total = total
+        self.hash_of = hash_of
+        self.stop = threading.Event()
+        self._items: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="voxcli-split", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            if self.hash_of is not None:
+                self._items.put(("hash", audio.content_hash(self.hash_of)))
+            for cut in audio.iter_split_points(
+                self.work, self.plan.part_seconds, search_seconds=self.plan.search_seconds
+            ):
+                if self.stop.is_set():
+                    return
+                self._items.put(("cut", cut))
+            self._items.put(("end", None))
+        except BaseException as exc:
+            self._items.put(("error", exc))
+
+    def _next(self) -> tuple[str, Any]:
+        kind, value = self._items.get()
+        if kind == "error":
+            raise value
+        return kind, value
+
+    def audio_hash(self) -> str:
+        kind, value = self._next()
+        assert kind == "hash" and self.hash_of is not None
+        return str(value)
+
+    def ranges(self) -> Iterator[tuple[float, float, bool]]:
+        """``(start, end, last)`` of each part, as soon as its end is known."""
+        start = 0.0
+        while True:
+            kind, cut = self._next()
+            if kind == "end":
+                yield start, self.total, True
+                return
+            if start < cut < self.total:
+                yield start, cut, False
+                start = cut
 
 
 class _PartRunner:
@@ -211,7 +264,6 @@ class _PartRunner:
         source: Source,
         work: Path,
         params: TranscriptionParams,
-        ranges: Sequence[tuple[float, float]],
         options: SplitOptions,
         say: Report,
         warn: Report | None,
@@ -219,14 +271,14 @@ class _PartRunner:
         self.api = api
         self.work = work
         self.params = params
-        self.ranges = list(ranges)
         self.jobs = options.jobs
         self.say = say
         self.warn = warn
         self.label = str(source)
         self.stem = Path(source.file_name).stem or "audio"
         self.cache = PartCache(options.cache_dir or user_cache_dir()) if options.use_cache else None
-        self.keys: list[str] = []
+        self.ranges: list[tuple[float, float]] = []
+        self.keys: dict[int, str] = {}
         self.responses: dict[int, dict[str, Any]] = {}
         self.temp: dict[int, Path] = {}
         self.errors: list[BaseException] = []
@@ -234,34 +286,33 @@ class _PartRunner:
         self.results: queue.SimpleQueue[tuple[int, dict[str, Any] | None, BaseException | None]]
         self.results = queue.SimpleQueue()
 
-    def run(self, audio_sha256: str | None) -> dict[int, dict[str, Any]]:
-        count = len(self.ranges)
-        if self.cache is not None and audio_sha256 is not None:
+    def run(self, analysis: _Analysis) -> list[tuple[float, float, dict[str, Any]]]:
+        """Every part's ``(start, end, response)``, in order; raises the first failure."""
+        audio_sha256 = None
+        if self.cache is not None:
+            audio_sha256 = analysis.audio_hash()
             self.cache.prune()
-            self.keys = [
-                part_key(audio_sha256, self.params, start, end, PART_ENCODING)
-                for start, end in self.ranges
-            ]
-            for i, key in enumerate(self.keys):
-                if (cached := self.cache.load(key)) is not None:
-                    self.responses[i] = cached
-            if self.responses:
-                self.say(f"{self.label}: {len(self.responses)} of {count} parts from the cache")
-        todo = [i for i in range(count) if i not in self.responses]
-        if todo:
-            self._send(todo)
-        return self.responses
-
-    def _send(self, todo: list[int]) -> None:
-        workers = _DaemonWorkers(min(self.jobs, len(todo)), self._transcribe, self.results)
+        workers = _DaemonWorkers(self.jobs, self._transcribe, self.results)
+        cached = 0
         try:
             try:
-                for i in todo:
+                for start, end, last in analysis.ranges():
+                    i = len(self.ranges)
+                    self.ranges.append((start, end))
+                    if self.cache is not None and audio_sha256 is not None:
+                        self.keys[i] = part_key(
+                            audio_sha256, self.params, start, end, PART_ENCODING
+                        )
+                        if (hit := self.cache.load(self.keys[i])) is not None:
+                            self.responses[i] = hit
+                            cached += 1
+                            self.say(f"{self.label}: part {i + 1} {self._span(i)} from the cache")
+                            continue
                     while self.pending >= self.jobs:
                         self._collect()
                     if self.errors:
                         break
-                    self._encode(i)
+                    self._encode(i, start, None if last else end)
                     workers.submit(i, self.temp[i])
                     self.pending += 1
                 while self.pending:
@@ -279,16 +330,19 @@ class _PartRunner:
                     part.unlink()
         if self.errors:
             raise self._first_error()
+        count = len(self.ranges)
+        self.say(f"{self.label}: {count} parts transcribed, {cached} of them from the cache")
+        return [(*self.ranges[i], self.responses[i]) for i in range(count)]
 
-    def _encode(self, i: int) -> None:
+    def _span(self, i: int) -> str:
         start, end = self.ranges[i]
+        return f"({_clock(start)}-{_clock(end)})"
+
+    def _encode(self, i: int, start: float, end: float | None) -> None:
         fd, name = tempfile.mkstemp(prefix="voxcli-part-", suffix=".flac")
         os.close(fd)
         self.temp[i] = Path(name)
-        last = i == len(self.ranges) - 1
-        encoded = audio.encode_flac_16k_mono(
-            self.work, self.temp[i], start=start, end=None if last else end
-        )
+        encoded = audio.encode_flac_16k_mono(self.work, self.temp[i], start=start, end=end)
         if encoded.bytes > MAX_UPLOAD_BYTES:  # cannot happen with max_part_seconds' bound
             raise InputError(
                 f"{self.label}: part {i + 1} is {_mb(encoded.bytes)}, over the "
@@ -297,7 +351,7 @@ class _PartRunner:
             )
 
     def _transcribe(self, i: int, part: Path) -> dict[str, Any]:
-        name = f"{self.stem}.part{i + 1:03d}of{len(self.ranges):03d}.flac"
+        name = f"{self.stem}.part{i + 1:03d}.flac"
         return self.api.transcribe(self.params, AudioPayload(name, path=part))
 
     def _collect(self) -> None:
@@ -310,11 +364,8 @@ class _PartRunner:
             return
         assert response is not None
         self.responses[i] = response
-        start, end = self.ranges[i]
-        self.say(
-            f"{self.label}: part {i + 1} of {len(self.ranges)} done ({_clock(start)}-{_clock(end)})"
-        )
-        if self.cache is not None and self.keys:
+        self.say(f"{self.label}: part {i + 1} {self._span(i)} done")
+        if self.cache is not None and i in self.keys:
             try:
                 self.cache.store(self.keys[i], response)
             except OSError as exc:
@@ -330,8 +381,8 @@ class _PartRunner:
         done = len(self.responses)
         if isinstance(error, VoxcliError) and self.cache is not None and done:
             note = (
-                f"{done} of {len(self.ranges)} parts are saved in the cache: run the same "
-                "command again to send only the others"
+                f"{done} finished part{'s are' if done > 1 else ' is'} saved in the cache: "
+                "run the same command again to send only the others"
             )
             error.hint = f"{error.hint}; {note}" if error.hint else note
         return error
