@@ -4,7 +4,7 @@ A recording is split when its upload would exceed the API's file limit
 (:data:`MAX_UPLOAD_BYTES`) or when it is longer than ``--split-minutes``. Cuts go
 into the quietest stretch near each target boundary (:func:`voxcli.audio.find_split_points`).
 Each part is encoded to 16 kHz mono FLAC in a temporary file only when a request
-slot is about to free up, so at most ``jobs`` part files exist at once; finished
+slot is about to free up, so at most ``jobs + 1`` part files exist at once; finished
 parts are cached (:mod:`voxcli.cache`) so a re-run sends only the missing ones.
 """
 
@@ -211,12 +211,20 @@ class _Analysis:
         self.hash_of = hash_of
         self.stop = threading.Event()
         self._items: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._hash: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         threading.Thread(target=self._run, name="voxcli-split", daemon=True).start()
+        if hash_of is not None:  # in parallel: both read the file, the second from page cache
+            threading.Thread(target=self._run_hash, name="voxcli-hash", daemon=True).start()
+
+    def _run_hash(self) -> None:
+        assert self.hash_of is not None
+        try:
+            self._hash.put(("hash", audio.content_hash(self.hash_of)))
+        except BaseException as exc:
+            self._hash.put(("error", exc))
 
     def _run(self) -> None:
         try:
-            if self.hash_of is not None:
-                self._items.put(("hash", audio.content_hash(self.hash_of)))
             for cut in audio.iter_split_points(
                 self.work, self.plan.part_seconds, search_seconds=self.plan.search_seconds
             ):
@@ -227,16 +235,16 @@ class _Analysis:
         except BaseException as exc:
             self._items.put(("error", exc))
 
-    def _next(self) -> tuple[str, Any]:
-        kind, value = self._items.get()
+    def _next(self, items: queue.SimpleQueue[tuple[str, Any]] | None = None) -> tuple[str, Any]:
+        kind, value = (items or self._items).get()
         if kind == "error":
             raise value
         return kind, value
 
     def audio_hash(self) -> str:
-        kind, value = self._next()
-        assert kind == "hash" and self.hash_of is not None
-        return str(value)
+        """The SHA-256 of the recording's bytes (waits for the hashing thread)."""
+        assert self.hash_of is not None
+        return str(self._next(self._hash)[1])
 
     def ranges(self) -> Iterator[tuple[float, float, bool]]:
         """``(start, end, last)`` of each part, as soon as its end is known."""
@@ -292,7 +300,10 @@ class _PartRunner:
         if self.cache is not None:
             audio_sha256 = analysis.audio_hash()
             self.cache.prune()
-        workers = _DaemonWorkers(self.jobs, self._transcribe, self.results)
+        # One worker more than --jobs: it waits for a request slot (MistralApi's semaphore)
+        # with the next part already encoded, so encoding is off the critical path.
+        ahead = self.jobs + 1
+        workers = _DaemonWorkers(ahead, self._transcribe, self.results)
         cached = 0
         try:
             try:
@@ -308,7 +319,7 @@ class _PartRunner:
                             cached += 1
                             self.say(f"{self.label}: part {i + 1} {self._span(i)} from the cache")
                             continue
-                    while self.pending >= self.jobs:
+                    while self.pending >= ahead:
                         self._collect()
                     if self.errors:
                         break
