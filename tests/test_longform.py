@@ -213,7 +213,7 @@ def test_failed_part_is_resumed_and_only_missing_parts_are_sent(api_env, long_wa
     assert list(temp_dir.iterdir()) == []
 
 
-def test_with_one_job_a_failure_stops_before_the_later_parts(api_env, long_wav, temp_dir):
+def test_with_one_job_a_failure_stops_scheduling_later_parts(api_env, long_wav, temp_dir):
     def fail_part_2(request, duration):
         if part_number(request) == 2:
             raise RuntimeError("part 2 fails")  # the fake answers 500
@@ -222,11 +222,15 @@ def test_with_one_job_a_failure_stops_before_the_later_parts(api_env, long_wav, 
     api_env.set_transcription(fail_part_2)
     result = run_cli("transcribe", str(long_wav), *SPLIT, "-j", "1", "--retries", "0")
     assert result.exit_code == 1
-    assert [part_number(r) for r in api_env.transcription_requests()] == [1, 2]
+    # -j 1: one request in flight, the next part encoded and waiting for it. When part 2
+    # fails, part 3 is already waiting (it is sent, and saved); part 4 is never started.
+    assert [part_number(r) for r in api_env.transcription_requests()] == [1, 2, 3]
+    assert api_env.max_in_flight == 1
+    assert "2 finished parts are saved in the cache" in result.stderr
     api_env.reset()
     result = run_cli("transcribe", str(long_wav), *SPLIT, "-j", "1")
     assert result.exit_code == 0, result.stderr
-    assert [part_number(r) for r in api_env.transcription_requests()] == [2, 3, 4]
+    assert [part_number(r) for r in api_env.transcription_requests()] == [2, 4]
     assert list(temp_dir.iterdir()) == []
 
 
@@ -437,3 +441,22 @@ def test_interrupting_a_split_run_leaves_no_temp_files_and_resumes(
     result = run_cli("transcribe", str(long_wav), *SPLIT, "-j", "2")
     assert result.exit_code == 0, result.stderr
     assert sorted(part_number(r) for r in fake_server.transcription_requests()) == [3, 4]
+
+
+def test_parts_in_flight_and_part_files_on_disk_are_bounded(api_env, tmp_path, temp_dir):
+    wav = make_tone_wav(
+        tmp_path / "long.wav", 100.0, silence_at=[(a, a + 1.0) for a in range(14, 100, 15)]
+    )
+    on_disk: list[int] = []
+
+    def slow(request):
+        on_disk.append(len(list(temp_dir.iterdir())))
+        return 0.3
+
+    api_env.delay_fn = slow
+    result = run_cli("transcribe", str(wav), *SPLIT, "-j", "2")
+    assert result.exit_code == 0, result.stderr
+    assert len(api_env.transcription_requests()) >= 6
+    assert api_env.max_in_flight == 2
+    assert max(on_disk) <= 3  # --jobs part files in flight + the next one, encoded ahead
+    assert list(temp_dir.iterdir()) == []
