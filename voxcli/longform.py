@@ -212,6 +212,7 @@ class _Analysis:
         self.stop = threading.Event()
         self._items: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._hash: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._digest: str | None = None
         threading.Thread(target=self._run, name="voxcli-split", daemon=True).start()
         if hash_of is not None:  # in parallel: both read the file, the second from page cache
             threading.Thread(target=self._run_hash, name="voxcli-hash", daemon=True).start()
@@ -241,10 +242,15 @@ class _Analysis:
             raise value
         return kind, value
 
+    def hash_ready(self) -> bool:
+        return self._digest is not None or not self._hash.empty()
+
     def audio_hash(self) -> str:
         """The SHA-256 of the recording's bytes (waits for the hashing thread)."""
         assert self.hash_of is not None
-        return str(self._next(self._hash)[1])
+        if self._digest is None:
+            self._digest = str(self._next(self._hash)[1])
+        return self._digest
 
     def ranges(self) -> Iterator[tuple[float, float, bool]]:
         """``(start, end, last)`` of each part, as soon as its end is known."""
@@ -296,9 +302,7 @@ class _PartRunner:
 
     def run(self, analysis: _Analysis) -> list[tuple[float, float, dict[str, Any]]]:
         """Every part's ``(start, end, response)``, in order; raises the first failure."""
-        audio_sha256 = None
         if self.cache is not None:
-            audio_sha256 = analysis.audio_hash()
             self.cache.prune()
         # One worker more than --jobs: it waits for a request slot (MistralApi's semaphore)
         # with the next part already encoded, so encoding is off the critical path.
@@ -310,20 +314,29 @@ class _PartRunner:
                 for start, end, last in analysis.ranges():
                     i = len(self.ranges)
                     self.ranges.append((start, end))
-                    if self.cache is not None and audio_sha256 is not None:
+                    encoded = False
+                    if self.cache is not None:
+                        if not analysis.hash_ready():
+                            # Encode while the hash is being computed, rather than after:
+                            # only the first part gets here, and only a cached one is wasted.
+                            if not self._make_room(ahead):
+                                break
+                            self._encode(i, start, None if last else end)
+                            encoded = True
                         self.keys[i] = part_key(
-                            audio_sha256, self.params, start, end, PART_ENCODING
+                            analysis.audio_hash(), self.params, start, end, PART_ENCODING
                         )
                         if (hit := self.cache.load(self.keys[i])) is not None:
                             self.responses[i] = hit
                             cached += 1
                             self.say(f"{self.label}: part {i + 1} {self._span(i)} from the cache")
+                            if encoded:
+                                self.temp.pop(i).unlink(missing_ok=True)
                             continue
-                    while self.pending >= ahead:
-                        self._collect()
-                    if self.errors:
-                        break
-                    self._encode(i, start, None if last else end)
+                    if not encoded:
+                        if not self._make_room(ahead):
+                            break
+                        self._encode(i, start, None if last else end)
                     workers.submit(i, self.temp[i])
                     self.pending += 1
                 while self.pending:
@@ -344,6 +357,12 @@ class _PartRunner:
         count = len(self.ranges)
         self.say(f"{self.label}: {count} parts transcribed, {cached} of them from the cache")
         return [(*self.ranges[i], self.responses[i]) for i in range(count)]
+
+    def _make_room(self, ahead: int) -> bool:
+        """Wait until another part may be encoded; False once a part has failed."""
+        while self.pending >= ahead:
+            self._collect()
+        return not self.errors
 
     def _span(self, i: int) -> str:
         start, end = self.ranges[i]
