@@ -460,3 +460,11 @@ def test_parts_in_flight_and_part_files_on_disk_are_bounded(api_env, tmp_path, t
     assert api_env.max_in_flight == 2
     assert max(on_disk) <= 3  # --jobs part files in flight + the next one, encoded ahead
     assert list(temp_dir.iterdir()) == []
+
+
+def test_diarize_refusal_names_stdin_not_the_spool_file(api_env, long_wav, monkeypatch):
+    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 600_000)
+    result = run_cli("transcribe", "-", "--diarize", stdin=long_wav.read_bytes())
+    assert result.exit_code == 2
+    assert result.stderr.startswith("voxcli: error: - must be split")
+    assert "voxcli-stdin" not in result.stderr

@@ -103,17 +103,21 @@ def plan_split(
     upload_mode: str,
     params: TranscriptionParams,
     options: SplitOptions,
+    *,
+    label: str | None = None,
 ) -> SplitPlan | None:
     """Decide whether ``info``'s recording must be split, before anything is decoded.
 
     Raises UsageError for ``--diarize`` when splitting was not asked for explicitly, and
     InputError for a file over the limit that cannot be decoded (so cannot be cut) here.
+    ``label`` names the source in messages (default: the file's path).
     """
     limit = MAX_UPLOAD_BYTES
+    name = label or str(info.path)
     if not info.decodable or info.duration is None:
         if info.size > limit:
             raise InputError(
-                f"{info.path} is {_mb(info.size)}, more than the API's {_mb(limit)} limit, "
+                f"{name} is {_mb(info.size)}, more than the API's {_mb(limit)} limit, "
                 f"and voxcli cannot cut {info.format} files",
                 hint="convert it to FLAC, WAV or MP3 first (e.g. ffmpeg -i IN -ac 1 -ar 16000 "
                 "OUT.flac), then voxcli can split it",
@@ -138,7 +142,7 @@ def plan_split(
         return None
     if params.diarize and not options.explicit:
         raise UsageError(
-            f"{info.path} must be split ({reasons[-1]}), but --diarize labels speakers "
+            f"{name} must be split ({reasons[-1]}), but --diarize labels speakers "
             "per request, so the labels would not match across parts",
             hint="pass --split-minutes MINUTES to split anyway (speaker labels then restart "
             "in each part), or drop --diarize",
@@ -198,7 +202,7 @@ def transcribe_in_parts(
         )
         for start, end, response in results
     ]
-    return merge_parts(parts, source=str(source), duration=info.duration or total)
+    return merge_parts(parts, source=str(source), duration=total)
 
 
 class _Analysis:

@@ -95,7 +95,7 @@ def transcribe_source(
         )
     with local_audio_path(source, stdin) as path:
         info = audio.probe(path)
-        plan = longform.plan_split(info, upload_mode, params, split)
+        plan = longform.plan_split(info, upload_mode, params, split, label=str(source))
         if plan is not None:
             return longform.transcribe_in_parts(
                 api, source, path, info, params, plan, split, report=report, warn=warn
