@@ -206,7 +206,8 @@ def transcribe_in_parts(
 
 
 class _Analysis:
-    """Hashes the recording (for the cache), then finds the cuts, on a daemon thread."""
+    """Finds the cuts on one daemon thread and hashes the recording (for the cache) on
+    another; both report through queues, errors included."""
 
     def __init__(self, work: Path, plan: SplitPlan, total: float, hash_of: Path | None) -> None:
         self.work = work
@@ -241,7 +242,7 @@ class _Analysis:
             self._items.put(("error", exc))
 
     def _next(self, items: queue.SimpleQueue[tuple[str, Any]] | None = None) -> tuple[str, Any]:
-        kind, value = (items or self._items).get()
+        kind, value = (self._items if items is None else items).get()
         if kind == "error":
             raise value
         return kind, value
