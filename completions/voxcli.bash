@@ -19,7 +19,7 @@ __voxcli_options() {
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
         'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -80,6 +80,8 @@ __voxcli_option() {
         'transcribe|--max-chars-per-second') kind=text choices='' ;;
         'transcribe|--highlight-words') kind=none choices='' ;;
         'transcribe|--text-width') kind=text choices='' ;;
+        'transcribe|--split-minutes') kind=text choices='' ;;
+        'transcribe|--no-cache') kind=none choices='' ;;
         'transcribe|--api-key-file') kind=file choices='' ;;
         'transcribe|--server-url') kind=text choices='' ;;
         'transcribe|--timeout') kind=text choices='' ;;

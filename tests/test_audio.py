@@ -590,6 +590,48 @@ def test_find_split_points_invariants(
     assert (cuts == []) == (total <= part + search)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    duration=st.floats(1.0, 80.0),
+    part=st.floats(2.0, 30.0),
+    search=st.floats(0.0, 8.0),
+    channels=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_iter_split_points_matches_find_split_points(
+    duration: float, part: float, search: float, channels: int, seed: int
+) -> None:
+    rate = 1000
+    rng = np.random.default_rng(seed)
+    n = round(duration * rate)
+    x = (rng.random((n, channels)) * rng.random((n, 1))).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = write(Path(tmp) / "r.wav", x, rate, subtype="FLOAT")
+        assert list(audio.iter_split_points(src, part, search_seconds=search)) == (
+            audio.find_split_points(src, part, search_seconds=search)
+        )
+
+
+def test_iter_split_points_yields_each_cut_before_reading_the_rest(tmp_path: Path) -> None:
+    src = write(tmp_path / "talk.wav", bursts(16000, 0.0), 16000)
+    reads: list[int] = []
+    real = audio._mono_blocks
+
+    def counting(*args, **kwargs):
+        for block in real(*args, **kwargs):
+            reads.append(len(block))
+            yield block
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audio, "_mono_blocks", counting)
+        cuts = audio.iter_split_points(src, 20.0)
+        first = next(cuts)
+        assert SILENCES[0][0] < first < SILENCES[0][1]
+        assert sum(reads) <= 30 * 16000  # decided by 25 s of audio, not all 60
+        assert SILENCES[1][0] < next(cuts) < SILENCES[1][1]
+        assert list(cuts) == []
+
+
 def test_split_ranges() -> None:
     assert audio.split_ranges(10.0, [3.0, 7.5]) == [(0.0, 3.0), (3.0, 7.5), (7.5, 10.0)]
     for bad in ([0.0], [5.0, 5.0], [6.0, 4.0], [10.0]):

@@ -181,6 +181,11 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     return "reencode"
 
 
+def seeks_exactly(info: AudioInfo) -> bool:
+    """True if a time range of this file can be read by seeking (not MP3/OGG, see above)."""
+    return info.decodable and info.format not in _NO_SEEK_FORMATS
+
+
 # --- re-encoding ---------------------------------------------------------------------------------
 
 
@@ -305,7 +310,12 @@ def _mono_blocks(reader: sf.SoundFile, buf: np.ndarray, todo: int | None) -> Ite
         if data.shape[1] == 1:
             yield data[:, 0]
         else:
-            yield data.mean(axis=1, dtype=np.float32)
+            # Column by column: ndarray.mean(axis=1) over interleaved frames is ~25x slower.
+            mono = data[:, 0].copy()
+            for channel in range(1, data.shape[1]):
+                mono += data[:, channel]
+            mono *= np.float32(1.0 / data.shape[1])
+            yield mono
 
 
 def _resampler(rate: int) -> Callable[[np.ndarray, bool], np.ndarray]:
@@ -348,6 +358,66 @@ def find_split_points(
     Every part is at most ``part_seconds + search_seconds`` long and at least
     ``min(search_seconds, part_seconds / 2)``; a file no longer than the former has no cuts.
     """
+    _check_split_args(part_seconds, search_seconds, window_seconds)
+    env, hop, duration = _rms_envelope(Path(path), window_seconds)
+    cuts: list[float] = []
+    pos = 0.0
+    while window := _cut_window(pos, duration, part_seconds, search_seconds, hop, len(env)):
+        cuts.append(_choose_cut(env, hop, *window))
+        pos = cuts[-1]
+    return cuts
+
+
+def iter_split_points(
+    path: Path,
+    part_seconds: float,
+    *,
+    search_seconds: float = 5.0,
+    window_seconds: float = 0.05,
+) -> Iterator[float]:
+    """Yield the cuts of :func:`find_split_points`, each as soon as the audio read decides it.
+
+    Made for files whose frame count libsndfile knows exactly (not MP3/OGG, whose counts
+    are estimates), so parts can be encoded and sent while the rest is still analysed.
+    """
+    _check_split_args(part_seconds, search_seconds, window_seconds)
+
+    import numpy as np
+
+    with _open_reader(Path(path)) as reader:
+        rate = reader.samplerate
+        win = max(1, round(window_seconds * rate))
+        hop = win / rate
+        duration = reader.frames / rate
+        env = np.zeros(math.ceil(reader.frames / win), dtype=np.float32)
+        block = win * max(1, round(10 * rate / win))  # about 10 s, whole windows
+        buf = np.empty((block, reader.channels), dtype=np.float32)
+        filled = decoded = 0
+        pos = 0.0
+        window = _cut_window(pos, duration, part_seconds, search_seconds, hop, len(env))
+        for mono in _mono_blocks(reader, buf, None):
+            decoded += len(mono)
+            whole = len(mono) // win * win
+            count = min(whole // win, len(env) - filled)
+            if count:
+                squares = np.square(mono[: count * win]).reshape(-1, win).mean(axis=1)
+                env[filled : filled + count] = np.sqrt(squares)
+                filled += count
+            if whole < len(mono) and filled < len(env):  # the last, partial window
+                env[filled] = np.sqrt(np.square(mono[whole:]).mean())
+                filled += 1
+            while window is not None and window[-1] < filled:
+                pos = _choose_cut(env, hop, *window)
+                yield pos
+                window = _cut_window(pos, duration, part_seconds, search_seconds, hop, len(env))
+    if filled < len(env) or decoded != round(duration * rate):  # shorter than announced
+        env, duration = env[:filled], decoded / rate
+    while window := _cut_window(pos, duration, part_seconds, search_seconds, hop, len(env)):
+        pos = _choose_cut(env, hop, *window)
+        yield pos
+
+
+def _check_split_args(part_seconds: float, search_seconds: float, window_seconds: float) -> None:
     if not part_seconds > 0:
         raise ValueError(f"part_seconds must be > 0, not {part_seconds!r}")
     if not search_seconds >= 0:
@@ -355,29 +425,37 @@ def find_split_points(
     if not window_seconds > 0:
         raise ValueError(f"window_seconds must be > 0, not {window_seconds!r}")
 
-    import numpy as np
 
-    env, hop, duration = _rms_envelope(Path(path), window_seconds)
-    edge = min(search_seconds, part_seconds / 2)
-    cuts: list[float] = []
-    pos = 0.0
-    while (rest := duration - pos) > part_seconds + search_seconds:
-        target = pos + (rest / 2 if rest <= 2 * part_seconds else part_seconds)
-        lo = max(target - search_seconds, pos + edge)
-        hi = min(target + search_seconds, duration - edge)
-        # window i covers [i * hop, (i + 1) * hop); keep those whose centre is in [lo, hi]
-        i_lo = max(0, math.ceil(lo / hop - 0.5))
-        i_hi = min(len(env) - 1, math.floor(hi / hop - 0.5))
-        if i_lo > i_hi:
-            cut = min(max(target, lo), hi)
-        else:
-            seg = env[i_lo : i_hi + 1]
-            quiet = seg <= 2.0 * float(seg.min()) + 1e-5  # ~6 dB over the floor, or ~-100 dBFS
-            run_start, run_end = _best_run(quiet, target / hop - 0.5 - i_lo)
-            cut = (i_lo + (run_start + run_end) / 2 + 0.5) * hop
-        cuts.append(float(np.clip(cut, lo, hi)))
-        pos = cuts[-1]
-    return cuts
+def _cut_window(
+    pos: float, duration: float, part: float, search: float, hop: float, windows: int
+) -> tuple[float, float, float, int, int] | None:
+    """Where the cut after ``pos`` may go: (target, lo, hi, first window, last window),
+    or None when what is left is one part."""
+    rest = duration - pos
+    if rest <= part + search:
+        return None
+    edge = min(search, part / 2)
+    target = pos + (rest / 2 if rest <= 2 * part else part)
+    lo = max(target - search, pos + edge)
+    hi = min(target + search, duration - edge)
+    # window i covers [i * hop, (i + 1) * hop); keep those whose centre is in [lo, hi]
+    i_lo = max(0, math.ceil(lo / hop - 0.5))
+    i_hi = min(windows - 1, math.floor(hi / hop - 0.5))
+    return target, lo, hi, i_lo, i_hi
+
+
+def _choose_cut(
+    env: np.ndarray, hop: float, target: float, lo: float, hi: float, i_lo: int, i_hi: int
+) -> float:
+    """The centre of the longest quiet run of windows ``i_lo..i_hi``, kept in ``[lo, hi]``."""
+    if i_lo > i_hi:
+        cut = min(max(target, lo), hi)
+    else:
+        seg = env[i_lo : i_hi + 1]
+        quiet = seg <= 2.0 * float(seg.min()) + 1e-5  # ~6 dB over the floor, or ~-100 dBFS
+        run_start, run_end = _best_run(quiet, target / hop - 0.5 - i_lo)
+        cut = (i_lo + (run_start + run_end) / 2 + 0.5) * hop
+    return float(min(max(cut, lo), hi))
 
 
 def split_ranges(duration: float, cuts: list[float]) -> list[tuple[float, float]]:

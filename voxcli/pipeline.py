@@ -1,7 +1,9 @@
-"""One source in, one :class:`Transcript` out: local audio work, then one API call.
+"""One source in, one :class:`Transcript` out: local audio work, then the API.
 
 Local work (spooling stdin, probing, re-encoding) happens before anything is
-sent, and every temporary file is removed however the call ends.
+sent, and every temporary file is removed however the call ends. A recording
+too big for one request, or longer than ``--split-minutes``, goes through
+:mod:`voxcli.longform` (split, parts in parallel, merge).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from voxcli import audio
+from voxcli import audio, longform
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.errors import InputError
+from voxcli.longform import SplitOptions
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_response
 
@@ -47,16 +50,23 @@ def local_audio_path(source: Source, stdin: BinaryIO | None) -> Iterator[Path]:
         yield source.path
 
 
-@contextmanager
-def prepared_audio(source: Source, path: Path, upload_mode: str) -> Iterator[PreparedAudio]:
-    """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
+def probe_source(source: Source, path: Path) -> audio.AudioInfo:
+    """Probe a local source's file; errors name stdin, not our temporary spool file."""
     try:
-        info = audio.probe(path)
+        return audio.probe(path)
     except InputError as exc:
         if source.kind != "stdin":
             raise
-        # Name what the user gave (stdin), not our temporary spool file.
         raise InputError(exc.message.replace(str(path), "audio on stdin"), exc.hint) from None
+
+
+@contextmanager
+def prepared_audio(
+    source: Source, path: Path, upload_mode: str, info: audio.AudioInfo | None = None
+) -> Iterator[PreparedAudio]:
+    """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
+    if info is None:
+        info = probe_source(source, path)
     name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
     if audio.plan_upload(info, upload_mode) == "original":
         yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
@@ -78,20 +88,35 @@ def transcribe_source(
     upload_mode: str = "auto",
     stdin: BinaryIO | None = None,
     report: Report | None = None,
+    split: SplitOptions | None = None,
+    warn: Report | None = None,
 ) -> Transcript:
-    """Transcribe one source into our own model."""
+    """Transcribe one source into our own model.
+
+    ``split`` says when to cut long recordings into parts (default: only when the upload
+    would exceed the API's limit); ``warn`` receives warnings meant for the user.
+    """
+    split = split or SplitOptions()
     if source.is_url:
+        if split.split_minutes is not None and warn is not None:
+            warn(f"{source}: --split-minutes does not apply to URLs (the API fetches them whole)")
         data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
         return transcript_from_response(
             data, source=str(source), granularities=params.timestamp_granularities
         )
-    with (
-        local_audio_path(source, stdin) as path,
-        prepared_audio(source, path, upload_mode) as ready,
-    ):
-        if report is not None:
-            report(_upload_summary(source, ready))
-        data = api.transcribe(params, ready.payload)
+    with local_audio_path(source, stdin) as path:
+        info = probe_source(source, path)
+        plan = longform.plan_split(info, upload_mode, params, split, label=str(source))
+        if plan is not None:
+            return longform.transcribe_in_parts(
+                api, source, path, info, params, plan, split, report=report, warn=warn
+            )
+        if split.split_minutes is not None and not info.decodable and warn is not None:
+            warn(f"{source}: voxcli cannot cut {info.format} files; sending it in one request")
+        with prepared_audio(source, path, upload_mode, info) as ready:
+            if report is not None:
+                report(_upload_summary(source, ready))
+            data = api.transcribe(params, ready.payload)
     return transcript_from_response(
         data,
         source=str(source),

@@ -15,6 +15,7 @@ from voxcli.api import TranscriptionParams
 from voxcli.commands import common
 from voxcli.config import Settings
 from voxcli.errors import UsageError
+from voxcli.longform import SplitOptions
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -155,6 +156,26 @@ def transcribe(
     max_chars_per_second: MaxCharsPerSecondOpt = DEFAULT_RENDER.max_chars_per_second,
     highlight_words: HighlightWordsOpt = False,
     text_width: TextWidthOpt = DEFAULT_RENDER.text_width,
+    split_minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--split-minutes",
+            metavar="MINUTES",
+            help="Cut recordings longer than MINUTES into parts at quiet points and send the "
+            "parts in parallel (--jobs). Without it, only uploads over 512 MB are cut.",
+            show_default=False,
+            rich_help_panel=REQUEST,
+        ),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Do not reuse or save finished parts of split recordings "
+            "(cache: $XDG_CACHE_HOME/voxcli).",
+            rich_help_panel=REQUEST,
+        ),
+    ] = False,
     api_key_file: ApiKeyFileOpt = None,
     server_url: ServerUrlOpt = None,
     timeout: TimeoutOpt = None,
@@ -296,6 +317,12 @@ def transcribe(
             hint="add --timestamps word",
         )
     targets = _targets(items, output, output_dir, output_format)
+    split = SplitOptions(
+        split_minutes=split_minutes,
+        explicit=split_minutes is not None,
+        use_cache=not no_cache,
+        jobs=jobs,
+    )
     if not items:
         if verbose or stderr_is_terminal():
             console.warn("nothing to transcribe: no audio files found")
@@ -320,6 +347,8 @@ def transcribe(
             upload_mode=upload,
             stdin=sys.stdin.buffer if uses_stdin else None,
             report=progress_report,
+            split=split,
+            warn=console.warn,
         )
         report = ReportWriter(report_path) if report_path is not None else None
         try:
