@@ -127,7 +127,7 @@ __voxcli_audio_files() {
     local file
     shopt -s extglob  # runs in a subshell (see __voxcli_reply): the caller's options are safe
     compgen -d -- "$1"
-    compgen -f -X '!*.@([wW][aA][vV]|[fF][lL][aA][cC]|[mM][pP]3|[oO][gG][gG]|[oO][gG][aA]|[oO][pP][uU][sS]|[mM]4[aA]|[mM][pP]4|[aA][aA][cC]|[wW][eE][bB][mM])' -- "$1" | while IFS= read -r file; do
+    compgen -f -X '!*.@([wW][aA][vV]|[fF][lL][aA][cC]|[mM][pP]3|[oO][gG][gG]|[oO][gG][aA]|[oO][pP][uU][sS]|[mM]4[aA]|[mM][pP]4|[aA][aA][cC]|[wW][eE][bB][mM]|[aA][iI][fF][fF]|[aA][iI][fF])' -- "$1" | while IFS= read -r file; do
         [[ -d $file ]] || printf '%s\n' "$file"
     done
 }

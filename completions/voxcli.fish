@@ -69,7 +69,7 @@ end
 function __voxcli_audio_files
     set -l paths (complete -C "'' "(__voxcli_token) | string replace -r '\t.*' '')
     string match -r -- '.*/$' $paths
-    string match -ir -- '.*\.(?:wav|flac|mp3|ogg|oga|opus|m4a|mp4|aac|webm)$' $paths
+    string match -ir -- '.*\.(?:wav|flac|mp3|ogg|oga|opus|m4a|mp4|aac|webm|aiff|aif)$' $paths
     return 0
 end
 

@@ -13,5 +13,7 @@ AUDIO_EXTENSIONS = (
     ".mp4",
     ".aac",
     ".webm",
+    ".aiff",
+    ".aif",
 )
 """Lower-case suffixes of the audio files voxcli reads (decoded, or sent as they are)."""

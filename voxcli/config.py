@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from voxcli.errors import AuthError, InputError, UsageError
+from voxcli.errors import AuthError, UsageError
 from voxcli.redact import register_secret
+from voxcli.textfiles import read_flag_text
 
 DEFAULT_MODEL = "voxtral-mini-latest"
 DEFAULT_TIMEOUT = 300.0
@@ -147,15 +148,7 @@ def read_key_file(path: str, stdin: TextIO | None = None) -> str:
         text = (stdin or sys.stdin).read()
         origin = "stdin"
     else:
-        try:
-            text = Path(path).expanduser().read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"--api-key-file: no such file: {path}") from None
-        except IsADirectoryError:
-            raise InputError(f"--api-key-file: {path} is a directory") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or "not a text file"
-            raise InputError(f"--api-key-file: cannot read {path}: {reason}") from None
+        text = read_flag_text(path, "--api-key-file")
         origin = path
     key = text.strip()
     if not key:

@@ -15,25 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
+from voxcli.audio_formats import AUDIO_EXTENSIONS
 from voxcli.errors import UsageError
 from voxcli.sources import Source, parse_source
+from voxcli.textfiles import read_flag_file
 
-AUDIO_SUFFIXES = frozenset(
-    {
-        ".wav",
-        ".flac",
-        ".mp3",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".m4a",
-        ".mp4",
-        ".aac",
-        ".webm",
-        ".aiff",
-        ".aif",
-    }
-)
+AUDIO_SUFFIXES = frozenset(AUDIO_EXTENSIONS)
 """Extensions taken from a directory with ``--recursive`` (case-insensitive)."""
 
 
@@ -56,13 +43,7 @@ def read_files_from(spec: str, stdin: BinaryIO | None) -> list[str]:
             raise UsageError("--files-from - needs the list on stdin")
         data = stdin.read()
     else:
-        try:
-            data = Path(spec).expanduser().read_bytes()
-        except OSError as exc:
-            raise UsageError(
-                f"cannot read --files-from {spec}: {exc.strerror or exc}",
-                hint="give a readable file, or '-' to read the list from stdin",
-            ) from None
+        data = read_flag_file(spec, "--files-from")
     text = os.fsdecode(data)
     if "\0" in text:
         entries = text.split("\0")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from voxcli.errors import InputError, UsageError
+from voxcli.errors import UsageError
+from voxcli.textfiles import read_flag_text
 
 MAX_BIAS_TERMS = 100
 GRANULARITIES = ("segment", "word")
@@ -43,16 +43,7 @@ def split_bias_values(values: Iterable[str]) -> list[str]:
 
 def read_bias_file(path: str) -> list[str]:
     """Terms from a file: one per line (commas also separate), ``#`` starts a comment."""
-    try:
-        text = Path(path).expanduser().read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"--bias-file: no such file: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"--bias-file: {path} is a directory") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--bias-file: {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"--bias-file: cannot read {path}: {exc.strerror}") from None
+    text = read_flag_text(path, "--bias-file")
     terms: list[str] = []
     for line in text.splitlines():
         content = line.split("#", 1)[0]

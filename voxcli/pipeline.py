@@ -18,6 +18,7 @@ from voxcli import audio, longform
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.errors import InputError
 from voxcli.longform import SplitOptions
+from voxcli.sizes import format_size
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_response
 
@@ -128,18 +129,9 @@ def transcribe_source(
 def _upload_summary(source: Source, ready: PreparedAudio) -> str:
     sent, original = ready.sent_bytes, ready.original_bytes
     if sent == original:
-        return f"{source}: sending {_size(sent)} as is"
+        return f"{source}: sending {format_size(sent)} as is"
     saved = 100 * (1 - sent / original) if original else 0.0
     return (
-        f"{source}: sending {_size(sent)} of 16 kHz mono FLAC instead of {_size(original)} "
-        f"({saved:.0f}% less)"
+        f"{source}: sending {format_size(sent)} of 16 kHz mono FLAC "
+        f"instead of {format_size(original)} ({saved:.0f}% less)"
     )
-
-
-def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{count} B"

@@ -6,7 +6,15 @@ import pytest
 
 from voxcli.errors import UsageError
 from voxcli.render import RenderOptions
-from voxcli.render.cues import MIN_GAP_MS, Cue, build_cues, layout, timed_segments
+from voxcli.render.cues import (
+    CLOSE_GAP_MS,
+    MIN_GAP_MS,
+    MIN_VISIBLE_MS,
+    Cue,
+    build_cues,
+    layout,
+    timed_segments,
+)
 from voxcli.transcript import Segment, Transcript, Word
 
 LONG = (
@@ -57,7 +65,8 @@ def test_a_cue_breaks_after_a_sentence_rather_than_mid_sentence() -> None:
     assert first.text == "The first sentence is short but not too short at all."
     assert first.lines == ("The first sentence is short", "but not too short at all.")
     assert second.text.startswith("Then the second")
-    assert first.end_ms == second.start_ms  # split inside one segment: contiguous
+    # Split inside one segment: the words are contiguous, the cues two frames apart.
+    assert first.end_ms == second.start_ms - MIN_GAP_MS
 
 
 def test_lines_prefer_to_break_after_a_comma() -> None:
@@ -120,8 +129,8 @@ def test_layout_reserves_room_for_a_speaker_prefix() -> None:
 
 def test_segment_splits_are_interpolated_by_character_position() -> None:
     result = cues(transcript(Segment("aaaa bbbb", 0, 10)), max_cue_duration=7)
-    # "aaaa " owns characters 0-5 of 9: 10 s * 5/9 = 5.556 s
-    assert spans(result) == [(0, 5556), (5556, 10000)]
+    # "aaaa " owns characters 0-5 of 9: 10 s * 5/9 = 5.556 s; the first cue ends a gap before.
+    assert spans(result) == [(0, 5556 - MIN_GAP_MS), (5556, 10000)]
 
 
 def test_interpolated_cues_never_leave_their_segment() -> None:
@@ -157,7 +166,7 @@ def test_cue_times_come_from_the_words_they_hold() -> None:
     t = transcript(Segment("Hello, world. How are you?", 0.5, 4.0), words=words)
     result = cues(t, max_line_width=14, max_lines=1)
     assert [(c.text, c.start_ms, c.end_ms) for c in result] == [
-        ("Hello, world.", 1000, 2000),
+        ("Hello, world.", 1000, 2200 - MIN_GAP_MS),  # a 200 ms gap is closed to two frames
         ("How are you?", 2200, 3100),
     ]
 
@@ -200,9 +209,9 @@ def test_extension_stops_a_gap_before_the_next_cue() -> None:
     assert spans(result) == [(1000, 1500 - MIN_GAP_MS), (1500, 2500)]
 
 
-def test_extension_never_shortens_and_never_overlaps() -> None:
+def test_a_cue_ending_within_the_gap_of_the_next_is_pulled_back_to_it() -> None:
     result = cues(transcript(Segment("Hi.", 1.0, 1.45), Segment("Next.", 1.5, 2.5)))
-    assert spans(result) == [(1000, 1450), (1500, 2500)]
+    assert spans(result) == [(1000, 1500 - MIN_GAP_MS), (1500, 2500)]
 
 
 def test_extension_stops_at_the_known_duration() -> None:
@@ -215,6 +224,97 @@ def test_min_duration_zero_changes_nothing() -> None:
     assert spans(result) == [(1000, 1200)]
 
 
+# ----------------------------------------------------------------------------- the gap rule
+
+
+def test_touching_cues_get_a_two_frame_gap() -> None:
+    result = cues(transcript(Segment("One.", 0, 2.5), Segment("Two.", 2.5, 4.75)))
+    assert spans(result) == [(0, 2500 - MIN_GAP_MS), (2500, 4750)]
+
+
+def test_a_gap_already_wide_enough_is_kept() -> None:
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.0 + 0.083, 4)))
+    assert spans(result) == [(0, 2000), (2083, 4000)]
+
+
+def test_a_gap_of_half_a_second_or_more_stays_open() -> None:
+    gap = CLOSE_GAP_MS / 1000
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.0 + gap, 4)))
+    assert spans(result) == [(0, 2000), (2000 + CLOSE_GAP_MS, 4000)]
+
+
+def test_a_small_gap_is_closed_to_two_frames() -> None:
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.3, 4)))
+    assert spans(result) == [(0, 2300 - MIN_GAP_MS), (2300, 4000)]
+    gap = (CLOSE_GAP_MS - 1) / 1000
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.0 + gap, 4)))
+    assert spans(result) == [
+        (0, 2000 + CLOSE_GAP_MS - 1 - MIN_GAP_MS),
+        (2000 + CLOSE_GAP_MS - 1, 4000),
+    ]
+
+
+def test_a_gap_left_by_extending_a_short_cue_is_closed_too() -> None:
+    # "Hi." is extended to 1833 ms, 367 ms before the next cue: then closed to two frames.
+    result = cues(transcript(Segment("Hi.", 1.0, 1.2), Segment("Next.", 2.2, 3.2)))
+    assert spans(result) == [(1000, 2200 - MIN_GAP_MS), (2200, 3200)]
+
+
+def test_a_zero_length_cue_counts_its_one_millisecond_before_closing_the_gap() -> None:
+    # "a" lasts 1 ms (1000-1001), so the gap to "b" is 499 ms: closed, not printed as 499.
+    t = transcript(Segment("a", 1.0, 1.0), Segment("b", 1.5, 2.0))
+    assert spans(cues(t, min_cue_duration=0)) == [(1000, 1500 - MIN_GAP_MS), (1500, 2000)]
+
+
+def test_closing_a_gap_never_passes_the_max_duration_or_the_known_end() -> None:
+    result = cues(transcript(Segment("One.", 0, 6.9), Segment("Two.", 7.2, 9)))
+    assert spans(result) == [(0, 7000), (7200, 9000)]
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.3, 2.35), duration=2.1))
+    assert spans(result)[0] == (0, 2100)
+
+
+def test_the_gap_rule_applies_between_speakers_and_word_timed_cues() -> None:
+    words = (Word("Yes.", 1.0, 2.0, "Speaker 1"), Word("No.", 2.0, 2.5, "Speaker 2"))
+    result = cues(transcript(words=words))
+    assert spans(result) == [(1000, 2000 - MIN_GAP_MS), (2000, 2833)]
+
+
+def test_packed_cues_never_overlap_and_never_vanish() -> None:
+    # Three cues 5 ms apart (a 5 ms minimum duration lets them start that close):
+    # no room for a gap, so each lasts until the next starts.
+    t = transcript(Segment("a", 1, 1), Segment("b", 1, 1), Segment("c", 1, 1))
+    result = cues(t, min_cue_duration=0.005)
+    assert spans(result) == [(1000, 1005), (1005, 1010), (1010, 1015)]
+    # With min_cue_duration 0, starts 1 ms apart and zero-length cues still last 1 ms.
+    result = cues(t, min_cue_duration=0)
+    assert spans(result) == [(1000, 1001), (1001, 1002), (1002, 1003)]
+
+
+def test_pulling_back_keeps_one_frame() -> None:
+    # Starts 110 ms apart: 110 - 83 = 27 ms would be too short, so the cue keeps 42 ms.
+    result = cues(transcript(Segment("a", 1, 1.5), Segment("b", 1.11, 2)))
+    assert spans(result) == [(1000, 1000 + MIN_VISIBLE_MS), (1110, 2000)]
+    # 125 ms apart: exactly one frame and a full gap.
+    result = cues(transcript(Segment("a", 1, 1.5), Segment("b", 1.125, 2)))
+    assert spans(result) == [(1000, 1042), (1125, 2000)]
+
+
+def test_karaoke_parts_of_one_line_touch_but_lines_keep_the_gap() -> None:
+    words = (
+        Word("One", 1.0, 1.4),
+        Word("two.", 1.4, 2.0),
+        Word("Three", 2.0, 2.5, "Speaker 2"),
+        Word("four.", 2.5, 3.0, "Speaker 2"),
+    )
+    result = build_cues(transcript(words=words), RenderOptions(highlight_words=True))
+    assert spans(result) == [
+        (1000, 1400),
+        (1400, 2000 - MIN_GAP_MS),
+        (2000, 2500),
+        (2500, 3000),
+    ]
+
+
 # ----------------------------------------------------------------------------- odd API times
 
 
@@ -223,9 +323,9 @@ def test_out_of_order_segments_are_sorted() -> None:
     assert [c.text for c in cues(t)] == ["first", "second", "third"]
 
 
-def test_overlapping_segments_are_clamped_to_the_next_start() -> None:
+def test_overlapping_segments_are_clamped_a_gap_before_the_next_start() -> None:
     result = cues(transcript(Segment("A", 0, 5), Segment("B", 3, 6)))
-    assert spans(result) == [(0, 3000), (3000, 6000)]
+    assert spans(result) == [(0, 3000 - MIN_GAP_MS), (3000, 6000)]
 
 
 def test_a_zero_length_segment_gets_the_minimum_duration() -> None:
@@ -236,7 +336,8 @@ def test_a_zero_length_segment_gets_the_minimum_duration() -> None:
 def test_segments_starting_together_are_spread_apart() -> None:
     result = cues(transcript(Segment("one", 2, 2), Segment("two", 2, 3)))
     assert [c.text for c in result] == ["one", "two"]
-    assert spans(result) == [(2000, 2100), (2100, 3000)]
+    # Too close for a full gap: the first keeps one frame (a 58 ms gap remains).
+    assert spans(result) == [(2000, 2000 + MIN_VISIBLE_MS), (2100, 3000)]
 
 
 def test_empty_segments_are_dropped() -> None:
@@ -349,3 +450,10 @@ def test_a_segment_no_word_falls_in_still_shows() -> None:
         words=(Word("Hello", 0.0, 0.4), Word("there.", 0.5, 1.0)),
     )
     assert [(c.text, c.start_ms) for c in cues(t)] == [("Hello there.", 0), ("Yes.", 2000)]
+
+
+def test_a_word_entry_of_several_words_places_its_segment_as_a_whole() -> None:
+    # The entry "a b" falls in the zero-length segment at 22 s (its middle): the segment is
+    # not shown a second time, though neither of the entry's two words has that middle.
+    t = transcript(Segment("a b", 22, 22), words=(Word("a b", 21.5, 22.5),))
+    assert [c.words for c in cues(t)] == [("a", "b")]

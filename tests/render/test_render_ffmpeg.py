@@ -57,7 +57,7 @@ def test_ffmpeg_converts_our_srt_to_ass(tmp_path: Path) -> None:
     ffmpeg(source, tmp_path / "out.ass")
     ass = (tmp_path / "out.ass").read_text(encoding="utf-8")
     assert ass.count("Dialogue:") == render(SAMPLE, "srt").count(" --> ")
-    assert "Dialogue: 0,0:00:00.00,0:00:02.50,Default,,0,0,0,,[Speaker 1] Hello & welcome" in ass
+    assert "Dialogue: 0,0:00:00.00,0:00:02.42,Default,,0,0,0,,[Speaker 1] Hello & welcome" in ass
     # ASS itself cannot go past 9:59:59.99, so ffmpeg clamps our 30-hour cue: not our bug.
 
 

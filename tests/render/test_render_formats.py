@@ -17,6 +17,7 @@ from voxcli.render import (
     cue_report,
     format_for_path,
     render,
+    render_with_report,
     transcript_to_dict,
 )
 from voxcli.transcript import Segment, Transcript, Usage, Word
@@ -292,3 +293,66 @@ def test_text_turns_come_from_words_when_only_words_know_the_speaker() -> None:
         words=(Word("Hello.", 1, 2, "Speaker 2"), Word("Hi.", 0, 1, "Speaker 1")),
     )
     assert render(t, "text") == "Speaker 1: Hi.\n\nSpeaker 2: Hello.\n"
+
+
+# ----------------------------------------------------------------------------- report = file
+
+DIARIZED = Transcript(
+    text="",
+    segments=(Segment("aaaa bbbb cccc dddd", 0, 4, "Speaker 1"), Segment("x" * 35, 5, 7, "B")),
+)
+NARROW = RenderOptions(max_line_width=20, max_lines=1)
+
+
+def test_render_with_report_reports_the_cues_it_wrote() -> None:
+    for fmt in ("srt", "vtt"):
+        text, report = render_with_report(DIARIZED, fmt, NARROW)
+        assert text == render(DIARIZED, fmt, NARROW)
+        assert report is not None and report.cues == text.count(" --> ")
+        assert report == cue_report(DIARIZED, NARROW, fmt)
+    for fmt in ("text", "json", "jsonl", "tsv"):
+        assert render_with_report(DIARIZED, fmt, NARROW) == (render(DIARIZED, fmt, NARROW), None)
+
+
+def test_the_srt_report_counts_cues_shaped_around_the_speaker_prefix() -> None:
+    # "[Speaker 1] " leaves 8 of 20 characters: SRT needs one cue per word, VTT one in all.
+    srt_report = cue_report(DIARIZED, NARROW, "srt")
+    vtt_report = cue_report(DIARIZED, NARROW, "vtt")
+    assert render(DIARIZED, "srt", NARROW).count(" --> ") == srt_report.cues == 5
+    assert render(DIARIZED, "vtt", NARROW).count(" --> ") == vtt_report.cues == 2
+    assert cue_report(DIARIZED, NARROW) == vtt_report  # the default stays VTT-shaped
+    # The 35-character word fits VTT's 42-wide line, but not after SRT's "[B] ".
+    wide = RenderOptions(max_line_width=37)
+    assert cue_report(DIARIZED, wide, "srt").overlong_lines == 1
+    assert cue_report(DIARIZED, wide, "vtt").overlong_lines == 0
+
+
+def test_the_report_counts_reading_speed_with_the_shown_prefix() -> None:
+    t = Transcript(text="", segments=(Segment("abcdefghijklmnop", 0, 1, "Speaker 1"),))
+    assert cue_report(t, fmt="vtt").too_fast == 0  # 16 characters in 1 s
+    srt_report = cue_report(t, fmt="srt")  # "[Speaker 1] abcdefghijklmnop": 28 in 1 s
+    assert (srt_report.too_fast, srt_report.max_chars_per_second) == (1, 28.0)
+
+
+def test_the_karaoke_report_counts_written_cues_and_judges_whole_subtitles() -> None:
+    words = (Word("Fish", 1.0, 1.3), Word("&", 1.3, 1.4), Word("chips", 1.5, 2.0))
+    t = Transcript(text="Fish & chips", words=words)
+    options = RenderOptions(highlight_words=True)
+    text, report = render_with_report(t, "srt", options)
+    assert report == CueReport(3, 0, 12 / 1.0, 0, 0, highlighted=1)
+    assert text.count(" --> ") == 3
+    assert report.summary(options) == "3 cues (1 subtitles highlighted word by word)"
+
+
+def test_cue_report_is_for_subtitle_formats_only() -> None:
+    with pytest.raises(ValueError, match="tsv"):
+        cue_report(DIARIZED, fmt="tsv")
+
+
+def test_control_characters_alone_are_no_content() -> None:
+    t = Transcript(text="", words=(Word("\x08", 0, 0),))
+    assert render(t, "text") == render(t, "srt") == ""
+    assert render(t, "vtt") == "WEBVTT\n"
+    assert render(t, "tsv") == "start\tend\ttext\n"
+    t = Transcript(text="", words=(Word("&", 0, 0, "Speaker 1"), Word("\x08", 0, 0)))
+    assert render(t, "text") == "Speaker 1: &\n"

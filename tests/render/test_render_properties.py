@@ -6,12 +6,17 @@ transcript must appear once, and the limits must hold: ordered starts,
 positive durations, no overlaps, at most ``max_cue_duration``, at most
 ``max_lines`` lines of at most ``max_line_width`` characters (a lone word
 may be wider), and ``min_cue_duration`` unless the next cue is too close.
+The gap rule is checked on the printed times the parsers read back.
+
+Hypothesis runs derandomized (the same examples every run) when ``CI`` is
+set, and with fresh random examples otherwise; no test has a deadline.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import itertools
 import os
 import re
 from collections import Counter
@@ -22,15 +27,26 @@ import webvtt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from voxcli.render import RenderOptions, render
-from voxcli.render.cues import MIN_GAP_MS, Cue, build_cues, clean_text, timed_segments
+from voxcli.render import RenderOptions, render, render_with_report
+from voxcli.render.clean import clean_text
+from voxcli.render.cues import (
+    CLOSE_GAP_MS,
+    MIN_GAP_MS,
+    MIN_VISIBLE_MS,
+    Cue,
+    build_cues,
+    timed_segments,
+)
 from voxcli.render.timefmt import to_millis
 from voxcli.transcript import Segment, Transcript, Word
 
 # VOXCLI_PROPERTY_EXAMPLES=5000 for a longer hunt; the default keeps the suite fast.
 EXAMPLES = int(os.environ.get("VOXCLI_PROPERTY_EXAMPLES", "100"))
 SETTINGS = settings(
-    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
 )
 QUICK = settings(SETTINGS, max_examples=max(1, EXAMPLES // 2))
 
@@ -153,6 +169,32 @@ def check_timing(cues: list[Cue], opts: RenderOptions, t: Transcript) -> None:
             assert near_next or at_limit or cue.highlight is not None
 
 
+def check_gaps(spans: list[tuple[int, int]], opts: RenderOptions, t: Transcript) -> None:
+    """The gap rule, on printed (start, end) times in milliseconds.
+
+    Consecutive cues are at least MIN_GAP_MS apart unless their starts are too
+    close for one frame and a gap (then the first lasts at most one frame); a
+    gap under CLOSE_GAP_MS stays only where closing it would break the maximum
+    duration or pass the known end of the audio.
+    """
+    max_ms = to_millis(opts.max_cue_duration)
+    limit = to_millis(t.duration) if t.duration is not None else None
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
+        assert start < end <= next_start
+        gap = next_start - end
+        if gap < MIN_GAP_MS:
+            assert end - start <= MIN_VISIBLE_MS
+            assert next_start - start < MIN_VISIBLE_MS + MIN_GAP_MS
+        elif MIN_GAP_MS < gap < CLOSE_GAP_MS:
+            assert end - start == max_ms or (limit is not None and end >= limit)
+
+
+def vtt_millis(stamp: str) -> int:
+    hours, minutes, rest = stamp.split(":")
+    seconds, millis = rest.split(".")
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
+
+
 def check_lines(cue: Cue, opts: RenderOptions, reserve: int) -> None:
     assert 1 <= len(cue.line_words) <= opts.max_lines
     for number, words in enumerate(cue.line_words):
@@ -171,12 +213,14 @@ def srt_millis(delta: timedelta) -> int:
 def test_srt_parses_with_the_same_cues_and_respects_the_limits(
     t: Transcript, opts: RenderOptions
 ) -> None:
-    out = render(t, "srt", opts)
+    out, report = render_with_report(t, "srt", opts)
     out.encode("utf-8")
     assert out == "" or (out.endswith("\n") and not out.endswith("\n\n"))
     cues = build_cues(t, opts, speaker_prefix=True)
     parsed = list(srt.parse(out))
     assert len(parsed) == len(cues)
+    assert report is not None and report.cues == len(parsed)
+    check_gaps([(srt_millis(sub.start), srt_millis(sub.end)) for sub in parsed], opts, t)
     seen: Counter[str] = Counter()
     for number, (sub, cue) in enumerate(zip(parsed, cues, strict=True), start=1):
         assert sub.index == number
@@ -197,12 +241,16 @@ def test_srt_parses_with_the_same_cues_and_respects_the_limits(
 def test_vtt_parses_with_the_same_cues_and_respects_the_limits(
     t: Transcript, opts: RenderOptions
 ) -> None:
-    out = render(t, "vtt", opts)
+    out, report = render_with_report(t, "vtt", opts)
     out.encode("utf-8")
     assert out.startswith("WEBVTT\n") and not out.endswith("\n\n")
     cues = build_cues(t, opts)
     parsed = webvtt.from_buffer(io.StringIO(out)).captions
     assert len(parsed) == len(cues)
+    assert report is not None and report.cues == len(parsed)
+    printed = [(vtt_millis(c.start), vtt_millis(c.end)) for c in parsed]
+    assert printed == [(cue.start_ms, cue.end_ms) for cue in cues]
+    check_gaps(printed, opts, t)
     seen: Counter[str] = Counter()
     for caption, cue in zip(parsed, cues, strict=True):
         assert to_millis(caption.start_in_seconds + 0) >= 0
@@ -239,6 +287,18 @@ def test_karaoke_underlines_exactly_one_word_per_cue(data: st.DataObject, opts: 
     check_timing(cues, opts, t)
     parsed = list(srt.parse(render(t, "srt", opts)))
     assert len(parsed) == len(cues)
+    # The gap rule holds between subtitles; the parts of one subtitle touch, inside it.
+    subtitles = build_cues(t, opts, speaker_prefix=True, highlight=False)
+    check_gaps([(c.start_ms, c.end_ms) for c in subtitles], opts, t)
+    line = 0
+    for sub in parsed:
+        start, end = srt_millis(sub.start), srt_millis(sub.end)
+        while start >= subtitles[line].end_ms:
+            line += 1
+        assert subtitles[line].start_ms <= start < end <= subtitles[line].end_ms
+        assert sub.content.replace("<u>", "").replace("</u>", "") == (
+            f"[{subtitles[line].speaker}] " if subtitles[line].speaker else ""
+        ).replace("-->", "->") + "\n".join(subtitles[line].lines).replace("-->", "->")
     for sub, cue in zip(parsed, cues, strict=True):
         assert cue.highlight is not None
         marked = [

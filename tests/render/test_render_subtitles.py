@@ -23,7 +23,7 @@ DIALOGUE = transcript(
 def test_srt_exact() -> None:
     assert render(DIALOGUE, "srt") == (
         "1\n"
-        "00:00:00,000 --> 00:00:02,500\n"
+        "00:00:00,000 --> 00:00:02,417\n"
         "[Speaker 1] Hello & welcome to <the> show.\n"
         "\n"
         "2\n"
@@ -36,7 +36,7 @@ def test_vtt_exact() -> None:
     assert render(DIALOGUE, "vtt") == (
         "WEBVTT\n"
         "\n"
-        "00:00:00.000 --> 00:00:02.500\n"
+        "00:00:00.000 --> 00:00:02.417\n"
         "<v Speaker 1>Hello &amp; welcome to &lt;the&gt; show.\n"
         "\n"
         "00:00:02.500 --> 00:00:04.750\n"

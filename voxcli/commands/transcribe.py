@@ -396,9 +396,9 @@ def _render_and_report(
     transcript: Transcript, *, fmt: str, options: render.RenderOptions, report: Report | None
 ) -> str:
     """Render one transcript; with --verbose, say how the subtitle cues came out."""
-    text = render.render(transcript, fmt, options)
-    if report is not None and fmt in render.SUBTITLE_FORMATS:
-        report(f"{transcript.source}: {render.cue_report(transcript, options).summary(options)}")
+    text, cues = render.render_with_report(transcript, fmt, options)
+    if report is not None and cues is not None:
+        report(f"{transcript.source}: {cues.summary(options)}")
     return text
 
 

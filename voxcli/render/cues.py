@@ -11,7 +11,9 @@ four steps, all in whole milliseconds so that what we check is what we print:
    Empty segments are then dropped and the rest sorted by start.
 2. **Tokens.** With word timestamps, each word is a token with its own times
    and takes the speaker (when it has none) and the block of the segment it
-   falls in; a segment that no word falls in is added as without words.
+   falls in (by its middle; an entry of several words is split like a
+   segment, its words staying with the entry's segment); a segment that no
+   word entry falls in is added as without words.
    Without word timestamps, each segment's text is split at whitespace and
    its span shared out by character position: split times are interpolated
    and never leave the segment.
@@ -27,30 +29,45 @@ four steps, all in whole milliseconds so that what we check is what we print:
    its line, and a word that would need one line too many starts the next cue.
 4. **Timeline.** Cues are sorted by start. A cue starting less than
    :data:`COLLISION_MS` after the previous one's start (duplicate or
-   zero-length API times) is moved to that point, so each stays visible and
-   starts stay in order. An end that runs past the next cue's start is cut to
-   it (overlaps are resolved in favour of the later cue's start); no cue lasts
-   longer than ``max_cue_duration``. A cue shorter than ``min_cue_duration`` is
-   extended, but only up to :data:`MIN_GAP_MS` before the next cue (right up
-   to it if that gap would leave less than :data:`COLLISION_MS`) and not past
-   the transcript's known duration; so a short cue may stay on screen into
-   the silence after its segment, never over the next cue. Every cue ends
-   after it starts.
+   zero-length API times) is moved to that distance, so starts stay in
+   order (``min_cue_duration`` instead, when shorter; at least 1 ms).
+   Then each cue's end is set, in this order:
+
+   - no cue lasts longer than ``max_cue_duration``;
+   - a cue shorter than ``min_cue_duration`` is extended to it, and a cue
+     (so extended or not) ending less than :data:`CLOSE_GAP_MS` (half a
+     second) before the next one is extended to :data:`MIN_GAP_MS` before it:
+     Netflix closes such gaps so that the screen does not flicker blank for a
+     moment. Neither extension goes past ``max_cue_duration`` or the
+     transcript's known duration, so a cue may stay on screen into the
+     silence after its words, never over the next cue;
+   - **the gap rule**: a cue ends at least :data:`MIN_GAP_MS` (two frames at
+     24 fps) before the next one starts. An end later than that (a smaller
+     gap, touching, or overlapping, which is so resolved in favour of the
+     later cue's start) is pulled back to exactly that gap, but never so far
+     that the cue lasts less than :data:`MIN_VISIBLE_MS` (one frame). Only
+     starts closer than ``MIN_VISIBLE_MS + MIN_GAP_MS`` (125 ms), which take
+     degenerate input, leave a smaller gap: the earlier cue then lasts at
+     most one frame, and ends at the latest when the next one starts.
+
+   So cues never overlap, every cue ends after it starts (by 1 ms at least),
+   and any two consecutive cues are two frames apart or start within 125 ms.
 
 ``--highlight-words`` then turns each cue into one cue per word, the word
 underlined from its start to the next word's start (words with no time of
-their own are skipped); the minimum duration applies to the whole line.
+their own are skipped); the minimum duration and the gap rule apply to the
+whole line, whose per-word cues touch so that the line never flickers.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from voxcli.errors import UsageError
+from voxcli.render.clean import clean_speaker, clean_text, finite_time
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.render.timefmt import to_millis
 from voxcli.transcript import Segment, Transcript
@@ -58,7 +75,11 @@ from voxcli.transcript import Segment, Transcript
 PAUSE_MS = 3000
 """A silence this long between two words always ends a cue (whisper uses 3 s too)."""
 MIN_GAP_MS = 83
-"""Extending a short cue stops this far before the next one: two frames at 24 fps."""
+"""The least gap between two cues: two frames at 24 fps (Netflix)."""
+MIN_VISIBLE_MS = 42
+"""Pulling a cue's end back for the gap never leaves it shorter than this: one frame."""
+CLOSE_GAP_MS = 500
+"""A gap shorter than this (12 frames) is closed to :data:`MIN_GAP_MS` (Netflix)."""
 COLLISION_MS = 100
 """Cues starting closer than this (degenerate API times) are spread out this far."""
 
@@ -71,9 +92,6 @@ NO_WORDS_MESSAGE = "--highlight-words needs word timestamps: request them with `
 _SENTENCE_END = ".!?…。！？"  # noqa: RUF001
 _CLAUSE_END = ",;:，、；：—–"  # noqa: RUF001
 _CLOSERS = "\"'”’»)]}"  # noqa: RUF001
-# Control characters that are not whitespace (whitespace is collapsed separately).
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONNECTIVES = (
     "and but or nor so yet because although though while whereas if unless until when "
     "where which who whom whose that than after before since as about at by for from in "
@@ -142,27 +160,6 @@ class Cue:
 # --------------------------------------------------------------------------- segments
 
 
-def finite_time(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value) or value < 0:
-        return None
-    return float(value)
-
-
-def clean_text(text: str) -> str:
-    """Collapse all whitespace (line breaks of every kind included) to single spaces.
-
-    Control characters are dropped and lone surrogates (which cannot be
-    encoded as UTF-8) become U+FFFD, so the result is always safe to write.
-    """
-    text = _SURROGATE.sub("\ufffd", _CONTROL.sub("", text))
-    return " ".join(text.split())
-
-
-def clean_speaker(speaker: str | None) -> str | None:
-    """A speaker label cleaned like text; None when nothing is left."""
-    return clean_text(speaker) or None if speaker else None
-
-
 def _segment_has_time(segment: Segment) -> bool:
     return finite_time(segment.start) is not None or finite_time(segment.end) is not None
 
@@ -220,11 +217,11 @@ def has_any_times(transcript: Transcript) -> bool:
 
 
 def has_content(transcript: Transcript) -> bool:
-    """True when there is any text to show."""
+    """True when there is any text to show (control characters alone are none)."""
     return bool(
-        transcript.text.strip()
-        or any(s.text.strip() for s in transcript.segments)
-        or any(w.text.strip() for w in transcript.words)
+        clean_text(transcript.text)
+        or any(clean_text(s.text) for s in transcript.segments)
+        or any(clean_text(w.text) for w in transcript.words)
     )
 
 
@@ -285,7 +282,10 @@ def _segment_tokens(segment: TimedSegment) -> tuple[Token, ...]:
     return tuple(Token(word, at(offsets[k]), at(offsets[k + 1])) for k, word in enumerate(words))
 
 
-def _word_blocks(transcript: Transcript, segments: list[TimedSegment]) -> list[_Block]:
+def _word_blocks(
+    transcript: Transcript, segments: list[TimedSegment]
+) -> tuple[list[_Block], list[int]]:
+    """The words' blocks, and the sorted middles of the word entries (to place segments)."""
     words = []
     for word in transcript.words:
         text = clean_text(word.text)
@@ -294,16 +294,18 @@ def _word_blocks(transcript: Transcript, segments: list[TimedSegment]) -> list[_
             continue
         start_ms = to_millis(start)
         span = TimedSegment(start_ms, max(start_ms, to_millis(end)), text, None)
-        # An entry holding several words ("New York") is split like a segment.
+        middle = (span.start + span.end) // 2
+        # An entry holding several words ("New York") is split like a segment; its
+        # words stay in the segment the entry falls in.
         for token in _segment_tokens(span):
-            words.append((token.start, token.end, token.text, clean_speaker(word.speaker)))
+            words.append((token.start, token.end, token.text, clean_speaker(word.speaker), middle))
     words.sort(key=lambda w: (w[0], w[1]))
     seg_starts = [s.start for s in segments]
     blocks: list[_Block] = []
     current: list[Token] = []
     current_key: tuple[int, str | None] | None = None
-    for start, end, text, speaker in words:
-        index = bisect.bisect_right(seg_starts, (start + end) // 2) - 1
+    for start, end, text, speaker, middle in words:
+        index = bisect.bisect_right(seg_starts, middle) - 1
         if speaker is None and index >= 0:
             speaker = segments[index].speaker
         key = (index, speaker)
@@ -314,17 +316,16 @@ def _word_blocks(transcript: Transcript, segments: list[TimedSegment]) -> list[_
         current_key = key
     if current:
         blocks.append(_Block(tuple(current), current_key[1] if current_key else None))
-    return blocks
+    return blocks, sorted(w[4] for w in words)
 
 
 def _blocks(transcript: Transcript, options: RenderOptions, use_words: bool) -> list[_Block]:
     segments = timed_segments(transcript, options)
     if not use_words:
         return [_Block(_segment_tokens(s), s.speaker) for s in segments]
-    blocks = _word_blocks(transcript, segments)
+    blocks, middles = _word_blocks(transcript, segments)
     # A segment no word falls in (the API can leave a one-word segment out of the word list)
     # still shows, timed by interpolation like any segment.
-    middles = sorted((t.start + t.end) // 2 for b in blocks for t in b.tokens)
     for segment in segments:
         first = bisect.bisect_left(middles, segment.start)
         if first == len(middles) or middles[first] > segment.end:
@@ -461,6 +462,7 @@ def _shape(
 
 
 def _fix_timeline(cues: list[Cue], options: RenderOptions, limit_ms: int | None) -> list[Cue]:
+    """Order, spread, extend and pull back cue times (module docs, step 4)."""
     min_ms = to_millis(options.min_cue_duration)
     max_ms = max(1, to_millis(options.max_cue_duration))
     spacing = max(1, min(COLLISION_MS, min_ms))
@@ -475,24 +477,33 @@ def _fix_timeline(cues: list[Cue], options: RenderOptions, limit_ms: int | None)
     for index, cue in enumerate(cues):
         start = starts[index]
         following = starts[index + 1] if index + 1 < len(starts) else None
-        end = min(max(cue.end_ms, start), start + max_ms)
-        if end - start < min_ms:
-            target = start + min_ms
-            if following is not None:
-                room = following - MIN_GAP_MS
-                target = min(target, room if room - start >= spacing else following)
-            if limit_ms is not None:
-                target = min(target, limit_ms)
-            end = max(end, target)
+        end = min(max(cue.end_ms, start + 1), start + max_ms)  # every cue lasts 1 ms at least
+        # Extensions: up to the minimum duration, and across a small gap (no flicker).
+        target = max(end, start + min_ms)
+        if following is not None and following - target < CLOSE_GAP_MS:
+            target = max(target, following - MIN_GAP_MS)
+        target = min(target, start + max_ms)
+        if limit_ms is not None:
+            target = min(target, limit_ms)
+        end = max(end, target)
+        # The gap rule: end MIN_GAP_MS before the next start, keeping MIN_VISIBLE_MS
+        # if the starts are too close for both (and never reaching the next start).
         if following is not None:
-            end = min(end, following)
-        end = max(end, start + 1)
+            end = min(end, max(following - MIN_GAP_MS, start + MIN_VISIBLE_MS), following)
         out.append(replace(cue, start_ms=start, end_ms=end))
     return out
 
 
+def highlight_words(cues: Sequence[Cue]) -> list[Cue]:
+    """Karaoke: each cue becomes one cue per word, underlined from its start to the next word's.
+
+    The parts of one cue are contiguous (the line stays on screen while the
+    underline moves); words with no time of their own are skipped.
+    """
+    return [part for cue in cues for part in _highlighted(cue)]
+
+
 def _highlighted(cue: Cue) -> list[Cue]:
-    """Karaoke: one cue per word, the word underlined from its start to the next word's."""
     count = len(cue.word_starts)
     starts = [cue.start_ms] + [
         min(max(s, cue.start_ms), cue.end_ms - 1) for s in cue.word_starts[1:]
@@ -503,6 +514,17 @@ def _highlighted(cue: Cue) -> list[Cue]:
         if end > starts[k]:
             out.append(replace(cue, start_ms=starts[k], end_ms=end, highlight=k))
     return out
+
+
+def require_words(transcript: Transcript) -> None:
+    """Raise UsageError when ``--highlight-words`` is asked of a transcript without word times."""
+    if not uses_words(transcript):
+        raise UsageError(NO_WORDS_MESSAGE)
+
+
+def bracketed(speaker: str) -> str:
+    """The SRT speaker prefix, ``[Speaker 1] ``, which takes room on a cue's first line."""
+    return f"[{speaker}] "
 
 
 def build_cues(
@@ -516,17 +538,17 @@ def build_cues(
 
     ``speaker_prefix`` reserves room on each cue's first line for an SRT-style
     ``[Speaker 1] `` prefix. ``highlight`` (default: ``options.highlight_words``)
-    expands each cue into karaoke cues and needs word timestamps.
+    expands each cue with :func:`highlight_words` and needs word timestamps.
     """
     if highlight is None:
         highlight = options.highlight_words
     use_words = uses_words(transcript)
-    if highlight and not use_words:
-        raise UsageError(NO_WORDS_MESSAGE)
+    if highlight:
+        require_words(transcript)
     max_ms = max(1, to_millis(options.max_cue_duration))
     cues = []
     for block in _blocks(transcript, options, use_words):
-        reserve = len(f"[{block.speaker}] ") if speaker_prefix and block.speaker else 0
+        reserve = len(bracketed(block.speaker)) if speaker_prefix and block.speaker else 0
         for tokens, lines in _shape(block, options, reserve, max_ms):
             cues.append(
                 Cue(
@@ -539,6 +561,4 @@ def build_cues(
             )
     duration = finite_time(transcript.duration)
     cues = _fix_timeline(cues, options, to_millis(duration) if duration is not None else None)
-    if highlight:
-        cues = [part for cue in cues for part in _highlighted(cue)]
-    return cues
+    return highlight_words(cues) if highlight else cues

@@ -20,18 +20,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
+from voxcli.render.clean import utf8_safe
 from voxcli.render.timefmt import round_seconds
 from voxcli.transcript import Transcript, Usage
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _utf8_safe(text: str) -> str:
-    """Lone surrogates cannot be written as UTF-8: replace them with U+FFFD."""
-    return _SURROGATE.sub("\ufffd", text)
 
 
 def _number(value: float | None) -> float | None:
@@ -86,10 +79,10 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
 def render_json(transcript: Transcript) -> str:
     """Pretty-printed (indent 2), UTF-8 characters kept as they are."""
     text = json.dumps(transcript_to_dict(transcript), indent=2, ensure_ascii=False)
-    return _utf8_safe(text) + "\n"
+    return utf8_safe(text) + "\n"
 
 
 def render_jsonl(transcript: Transcript) -> str:
     """The same object, compact, on one line."""
     text = json.dumps(transcript_to_dict(transcript), ensure_ascii=False, separators=(",", ":"))
-    return _utf8_safe(text) + "\n"
+    return utf8_safe(text) + "\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-from voxcli.render.cues import clean_speaker, clean_text, finite_time
+from voxcli.render.clean import clean_speaker, clean_text, finite_time
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.transcript import Transcript
 
@@ -35,7 +35,7 @@ def _turns(transcript: Transcript) -> list[tuple[str | None, str]]:
         items = [
             (finite_time(s.start) or 0.0, s.speaker, s.text)
             for s in transcript.segments
-            if s.text.strip()
+            if clean_text(s.text)
         ]
         if all(finite_time(s.start) is not None for s in transcript.segments):
             items.sort(key=lambda item: item[0])
@@ -43,7 +43,7 @@ def _turns(transcript: Transcript) -> list[tuple[str | None, str]]:
         items = [
             (finite_time(w.start) or 0.0, w.speaker, w.text)
             for w in transcript.words
-            if w.text.strip()
+            if clean_text(w.text)
         ]
         items.sort(key=lambda item: item[0])
     turns: list[tuple[str | None, list[str]]] = []

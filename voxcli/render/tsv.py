@@ -9,7 +9,8 @@ text become spaces. When the transcript has speakers, a fourth column
 
 from __future__ import annotations
 
-from voxcli.render.cues import clean_text, finite_time, require_times, timed_segments
+from voxcli.render.clean import clean_text, finite_time
+from voxcli.render.cues import require_times, timed_segments
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.render.timefmt import to_millis
 from voxcli.transcript import Transcript
