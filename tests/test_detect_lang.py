@@ -182,7 +182,7 @@ def test_a_failing_source_among_several_is_reported_and_the_rest_go_on(api_env, 
     result = run_cli("detect-lang", str(WAV), str(missing), str(MP3))
     assert result.exit_code == 1
     assert result.stdout == f"{WAV}\ten\n{MP3}\ten\n"
-    assert f"{missing}: no such file" in result.stderr
+    assert f"no such file: {missing}" in result.stderr
     assert "1 of 3 inputs failed" in result.stderr
 
 

@@ -17,13 +17,11 @@ from typing import Any, BinaryIO, TextIO
 from voxcli.api import ChatResult, MistralApi
 from voxcli.errors import UsageError
 from voxcli.output import write_stdout
-from voxcli.pipeline import PreparedAudio, local_audio_path, prepared_audio
+from voxcli.pipeline import PreparedAudio, Report, local_audio_path, prepared_audio
 from voxcli.sizes import format_size
 from voxcli.sources import Source, parse_source
 
 DEFAULT_UPLOAD_THRESHOLD = 10_000_000  # bytes (10 MB)
-
-Report = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -56,11 +54,17 @@ def read_prompt(
     (``--api-key-file -``). No question at all is a usage error.
     """
     if prompt is None and not stdin_busy and not stdin.isatty():
-        prompt = stdin.read()
+        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        try:
+            prompt = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UsageError("the question on stdin is not UTF-8 text") from None
     if prompt is None or not prompt.strip():
         raise UsageError(
             "no question to ask about the audio",
-            hint="pass --prompt TEXT, or pipe it in: echo 'Summarize' | voxcli chat talk.mp3",
+            hint="pass --prompt TEXT"
+            if stdin_busy
+            else "pass --prompt TEXT, or pipe it in: echo 'Summarize' | voxcli chat talk.mp3",
         )
     return prompt.strip()
 

@@ -22,7 +22,13 @@ DEFAULT_MODEL = "voxtral-mini-latest"
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_RETRIES = 3
 
-CONFIG_KEYS = frozenset({"api_key", "model", "server_url", "format", "timeout", "retries"})
+CONFIG_KEYS = frozenset(
+    {"api_key", "model", "chat_model", "server_url", "format", "timeout", "retries"}
+)
+# Where a command's default model comes from: (environment variable, config key).
+# Transcription and chat models differ, so chat has a setting of its own.
+MODEL_SETTING = ("VOXCLI_MODEL", "model")
+CHAT_MODEL_SETTING = ("VOXCLI_CHAT_MODEL", "chat_model")
 
 KEY_HINT = (
     'set MISTRAL_API_KEY, put api_key = "..." in {config} (chmod 600), '
@@ -166,6 +172,7 @@ def resolve_settings(
     retries: int | None = None,
     model: str | None = None,
     fmt: str | None = None,
+    model_setting: tuple[str, str] = MODEL_SETTING,
     env: Mapping[str, str] | None = None,
     warn: Callable[[str], None] = lambda message: None,
     stdin: TextIO | None = None,
@@ -178,9 +185,11 @@ def resolve_settings(
         warn(message)
     values = config.values
 
-    def pick(flag: Any, env_name: str | None, key: str) -> tuple[Any, str]:
+    def pick(
+        flag: Any, env_name: str | None, key: str, flag_name: str | None = None
+    ) -> tuple[Any, str]:
         if flag is not None:
-            return flag, f"--{key.replace('_', '-')}"
+            return flag, flag_name or f"--{key.replace('_', '-')}"
         if env_name and env.get(env_name):
             return env[env_name], env_name
         if values.get(key) is not None:
@@ -201,7 +210,7 @@ def resolve_settings(
     url, url_origin = pick(server_url, "MISTRAL_SERVER_URL", "server_url")
     timeout_value, timeout_origin = pick(timeout, "VOXCLI_TIMEOUT", "timeout")
     retries_value, retries_origin = pick(retries, "VOXCLI_RETRIES", "retries")
-    model_value, model_origin = pick(model, "VOXCLI_MODEL", "model")
+    model_value, model_origin = pick(model, *model_setting, flag_name="--model")
     format_value, format_origin = pick(fmt, "VOXCLI_FORMAT", "format")
 
     register_secret(key)

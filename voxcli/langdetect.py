@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.pipeline import local_audio_path, prepared_audio
+from voxcli.pipeline import local_audio_path, prepared_audio, probe_source
 from voxcli.sources import Source
 
 DEFAULT_SAMPLE_SECONDS = 30.0
@@ -25,7 +25,7 @@ UNKNOWN = "unknown"
 @contextmanager
 def sampled_audio(source: Source, path: Path, sample_seconds: float) -> Iterator[AudioPayload]:
     """What to send for a local file: its first ``sample_seconds`` (0 = all of it)."""
-    info = audio.probe(path)
+    info = probe_source(source, path)
     longer = info.duration is None or info.duration > sample_seconds
     if sample_seconds > 0 and info.decodable and longer:
         with audio.temp_audio_path(".flac") as flac:
@@ -33,7 +33,7 @@ def sampled_audio(source: Source, path: Path, sample_seconds: float) -> Iterator
             yield AudioPayload(f"{source.stem}.flac", path=flac)
         return
     # Short enough (or not decodable, or --sample 0): send it as transcribe would.
-    with prepared_audio(source, path, "auto") as ready:
+    with prepared_audio(source, path, "auto", info) as ready:
         yield ready.payload
 
 

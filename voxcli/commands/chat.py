@@ -20,6 +20,7 @@ from voxcli.chat import (
     write_answer,
 )
 from voxcli.commands import common
+from voxcli.config import CHAT_MODEL_SETTING
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -144,6 +145,8 @@ def chat(
         timeout=timeout,
         retries=retries,
         model=model,
+        model_setting=CHAT_MODEL_SETTING,
+        quiet=quiet,
     )
     params = ChatParams(model=settings.model, temperature=temperature, max_tokens=max_tokens)
     report = console.info if verbose and not quiet else None

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from voxcli import console
 from voxcli.api import MistralApi
-from voxcli.config import Settings, resolve_settings
+from voxcli.config import MODEL_SETTING, Settings, resolve_settings
 from voxcli.errors import UsageError
 from voxcli.sources import Source
 
@@ -51,6 +51,7 @@ def connection_settings(
     retries: int | None,
     model: str | None,
     fmt: str | None = None,
+    model_setting: tuple[str, str] = MODEL_SETTING,
     quiet: bool = False,
 ) -> Settings:
     """Resolve flags > environment > config file > defaults; config warnings go to stderr
@@ -66,6 +67,7 @@ def connection_settings(
         retries=retries,
         model=model,
         fmt=fmt,
+        model_setting=model_setting,
         warn=(lambda message: None) if quiet else console.warn,
     )
 

@@ -80,8 +80,10 @@ def detect_lang(
         timeout=timeout,
         retries=retries,
         model=model,
+        quiet=quiet,
     )
-    several = len(parsed) > 1
+    # The output's shape follows what was typed, even when a repeated source is sent once.
+    several = len(sources) > 1
     failures = unknown = 0
     with common.open_api(settings, jobs=1) as api:
         for source in parsed:
@@ -99,7 +101,8 @@ def detect_lang(
                 if not several:
                     raise
                 failures += 1
-                console.error(f"{source}: {exc.message}", exc.hint)
+                named = exc.message if str(source) in exc.message else f"{source}: {exc.message}"
+                console.error(named, exc.hint)
                 continue
             if language is None:
                 unknown += 1
