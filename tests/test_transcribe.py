@@ -168,8 +168,8 @@ def test_several_sources_go_to_output_dir_by_stem(api_env, tmp_path, monkeypatch
         "-f",
         "srt",
     )
-    # Both stems are "speech": refusing beats silently overwriting one with the other.
-    assert result.exit_code == 2
+    # Both stems are "speech": refusing both beats silently overwriting one with the other.
+    assert result.exit_code == 1
     assert "would both be written" in result.stderr
     assert str(DATA / "speech.wav") in result.stderr and str(DATA / "speech.mp3") in result.stderr
     assert api_env.requests == []

@@ -199,6 +199,11 @@ class MistralApi:
     def where(self) -> str:
         return self._settings.server_url or "the Mistral API"
 
+    @property
+    def server_url(self) -> str | None:
+        """The configured server URL (None: the SDK's default, the Mistral API)."""
+        return self._settings.server_url
+
     def _sdk(self) -> Any:
         with self._lock:
             if self._client is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import math
 import os
 import stat
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 TARGET_RATE = 16_000
 """Voxtral listens at 16 kHz mono; this is what :func:`encode_flac_16k_mono` writes."""
 
-UPLOAD_MODES = ("auto", "original", "reencode")
+UPLOAD_MODES = ("auto", "original")
 
 _CHUNK = 1 << 20  # 1 MiB, for copying and hashing
 _RESAMPLE_QUALITY = "HQ"  # 20-bit soxr filter: far beyond 16-bit speech needs
@@ -156,19 +155,12 @@ def probe(path: Path) -> AudioInfo:
 def plan_upload(info: AudioInfo, mode: str) -> str:
     """Decide whether to send the file as is (``"original"``) or as 16 kHz mono FLAC.
 
-    ``mode`` is "original" (never re-encode), "auto" (re-encode uncompressed or
+    ``mode`` is "original" (never re-encode) or "auto" (re-encode uncompressed or
     lossless audio, and FLAC that is not already 16 kHz mono; keep MP3, OGG and
-    pass-through containers) or "reencode" (always; needs a decodable file).
+    pass-through containers), the choices of ``--upload``.
     """
     if mode == "original":
         return "original"
-    if mode == "reencode":
-        if not info.decodable:
-            raise InputError(
-                f"{info.path} cannot be re-encoded locally ({info.format})",
-                hint="send it as is: it is a format the API accepts",
-            )
-        return "reencode"
     if mode != "auto":
         raise ValueError(f"unknown upload mode {mode!r}; expected one of {UPLOAD_MODES}")
     if not info.decodable or info.format in _LOSSY_FORMATS:
@@ -340,14 +332,16 @@ def _write_clipped(writer: sf.SoundFile, block: np.ndarray) -> int:
 # --- splitting -----------------------------------------------------------------------------------
 
 
-def find_split_points(
+def iter_split_points(
     path: Path,
     part_seconds: float,
     *,
     search_seconds: float = 5.0,
     window_seconds: float = 0.05,
-) -> list[float]:
-    """Return cut times (seconds) that split ``path`` into parts of about ``part_seconds``.
+) -> Iterator[float]:
+    """Yield cut times (seconds) that split ``path`` into parts of about ``part_seconds``,
+    each as soon as the audio read decides it, so parts can be encoded and sent while the
+    rest is still analysed.
 
     Each cut goes into the quietest stretch within ±``search_seconds`` of its target,
     ``part_seconds`` after the previous cut (the last two parts share what is left
@@ -357,28 +351,8 @@ def find_split_points(
 
     Every part is at most ``part_seconds + search_seconds`` long and at least
     ``min(search_seconds, part_seconds / 2)``; a file no longer than the former has no cuts.
-    """
-    _check_split_args(part_seconds, search_seconds, window_seconds)
-    env, hop, duration = _rms_envelope(Path(path), window_seconds)
-    cuts: list[float] = []
-    pos = 0.0
-    while window := _cut_window(pos, duration, part_seconds, search_seconds, hop, len(env)):
-        cuts.append(_choose_cut(env, hop, *window))
-        pos = cuts[-1]
-    return cuts
-
-
-def iter_split_points(
-    path: Path,
-    part_seconds: float,
-    *,
-    search_seconds: float = 5.0,
-    window_seconds: float = 0.05,
-) -> Iterator[float]:
-    """Yield the cuts of :func:`find_split_points`, each as soon as the audio read decides it.
-
-    Made for files whose frame count libsndfile knows exactly (not MP3/OGG, whose counts
-    are estimates), so parts can be encoded and sent while the rest is still analysed.
+    Made for files whose frame count libsndfile knows exactly: decode MP3/OGG (whose
+    counts are estimates) to FLAC first, as :mod:`voxcli.longform` does.
     """
     _check_split_args(part_seconds, search_seconds, window_seconds)
 
@@ -458,14 +432,6 @@ def _choose_cut(
     return float(min(max(cut, lo), hi))
 
 
-def split_ranges(duration: float, cuts: list[float]) -> list[tuple[float, float]]:
-    """Turn cut times into contiguous ``(start, end)`` ranges covering ``[0, duration]``."""
-    bounds = [0.0, *cuts, float(duration)]
-    if any(b <= a for a, b in itertools.pairwise(bounds)):
-        raise ValueError(f"cuts must increase strictly inside (0, {duration}): {cuts!r}")
-    return list(itertools.pairwise(bounds))
-
-
 def _best_run(quiet: np.ndarray, target_index: float) -> tuple[int, int]:
     """Return (first, last) index of the longest run of True, the one nearest on a tie."""
     best: tuple[int, float, int, int] | None = None
@@ -483,28 +449,6 @@ def _best_run(quiet: np.ndarray, target_index: float) -> tuple[int, int]:
         i = j + 1
     assert best is not None  # the minimum is always quiet
     return best[2], best[3]
-
-
-def _rms_envelope(path: Path, window_seconds: float) -> tuple[np.ndarray, float, float]:
-    """Stream ``path`` and return (RMS per window, window length s, decoded duration s)."""
-    import numpy as np
-
-    with _open_reader(path) as reader:
-        rate = reader.samplerate
-        win = max(1, round(window_seconds * rate))
-        block = win * max(1, round(10 * rate / win))  # about 10 s, whole windows
-        buf = np.empty((block, reader.channels), dtype=np.float32)
-        parts: list[np.ndarray] = []
-        total = 0
-        for mono in _mono_blocks(reader, buf, None):
-            total += len(mono)
-            whole = len(mono) // win * win
-            if whole:
-                parts.append(np.square(mono[:whole]).reshape(-1, win).mean(axis=1))
-            if whole < len(mono):  # only the last block can end in a partial window
-                parts.append(np.square(mono[whole:]).mean(keepdims=True))
-    env = np.sqrt(np.concatenate(parts)) if parts else np.zeros(0, np.float32)
-    return env, win / rate, total / rate
 
 
 # --- stdin, temporary files, hashing -------------------------------------------------------------

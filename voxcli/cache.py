@@ -1,9 +1,10 @@
 """The part cache: finished parts of a split recording, so a re-run sends only the rest.
 
 Each entry is one API response (JSON) for one part, keyed by the SHA-256 of the
-recording's bytes, the request parameters and the part's time range. Entries are
-written atomically (temporary file + rename) with mode 600 under a 700 directory,
-because they hold transcripts of possibly private audio.
+recording's bytes, the server, the request parameters and the part's time range. Entries
+are written atomically (temporary file in the same directory + ``os.replace``) with mode
+600 under a 700 directory, because they hold transcripts of possibly private audio. A
+temporary file left by a process killed mid-write is swept by the next :meth:`PartCache.prune`.
 
 Only parts of split recordings are cached: a single request has no partial work
 to lose, and caching it would keep a copy of every transcript on disk unasked.
@@ -20,12 +21,18 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from voxcli.api import TranscriptionParams
 
 CACHE_VERSION = 1
 MAX_AGE_DAYS = 30
 """Entries untouched for this long are removed by :meth:`PartCache.prune`."""
+STALE_TEMP_SECONDS = 3600
+"""Temporary files older than this were left by a process that died mid-write (a write
+takes milliseconds; younger ones may belong to a run in progress)."""
+DEFAULT_SERVER_URL = "https://api.mistral.ai"
+"""Where the SDK sends requests when no server URL is configured."""
 
 
 def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -35,12 +42,42 @@ def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base).expanduser() / "voxcli"
 
 
+def normalise_server_url(url: str | None) -> str:
+    """``url`` in one spelling per server: lower-case scheme and host, no default port,
+    no trailing slash; None (no server configured) is the SDK's default server."""
+    parts = urlsplit((url or DEFAULT_SERVER_URL).strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: keep the spelling given
+        port = None
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    if parts.username or parts.password:
+        netloc = f"{parts.netloc.rpartition('@')[0]}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
+
+
 def part_key(
-    audio_sha256: str, params: TranscriptionParams, start: float, end: float, encoding: str
+    audio_sha256: str,
+    params: TranscriptionParams,
+    start: float,
+    end: float,
+    encoding: str,
+    server_url: str | None = None,
 ) -> str:
-    """The cache key of one part: what was heard, how it was sent and what was asked."""
+    """The cache key of one part: what was heard, how it was sent, where and what was asked.
+
+    ``server_url`` None means the SDK's default server. The model is keyed by the name
+    asked for: an alias such as ``voxtral-mini-latest`` keeps its entries when it starts
+    pointing at a newer model (see the README's cache section).
+    """
     material = {
         "version": CACHE_VERSION,
+        "server": normalise_server_url(server_url),
         "audio_sha256": audio_sha256,
         "encoding": encoding,
         "start": round(start, 6),
@@ -104,8 +141,11 @@ class PartCache:
             raise
 
     def prune(self, max_age_days: float = MAX_AGE_DAYS, now: float | None = None) -> int:
-        """Remove entries (and stray temporary files) older than ``max_age_days``."""
-        cutoff = (time.time() if now is None else now) - max_age_days * 86400
+        """Remove entries older than ``max_age_days`` and temporary files older than
+        :data:`STALE_TEMP_SECONDS` (left by a process killed while writing)."""
+        now = time.time() if now is None else now
+        cutoff = now - max_age_days * 86400
+        temp_cutoff = now - STALE_TEMP_SECONDS
         removed = 0
         try:
             shards = list(os.scandir(self.parts_dir))
@@ -116,8 +156,9 @@ class PartCache:
                 continue
             with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
                 for entry in entries:
+                    limit = temp_cutoff if entry.name.endswith(".tmp") else cutoff
                     with contextlib.suppress(OSError):
-                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        if entry.stat(follow_symlinks=False).st_mtime < limit:
                             os.unlink(entry.path)
                             removed += 1
         return removed

@@ -4,7 +4,8 @@ Arguments, ``--files-from`` lines and (with ``-r``) the audio files inside
 directories become one ordered, de-duplicated list of :class:`InputItem`.
 :func:`output_paths` then maps each onto a file under ``--output-dir`` by rules
 that only depend on how the input was named, so they are the same from run to
-run (what ``--skip-existing`` relies on).
+run (what ``--skip-existing`` relies on). Inputs that would still share an output
+fail on their own (:func:`collisions`); the rest of the run goes ahead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from voxcli.audio_formats import AUDIO_EXTENSIONS
-from voxcli.errors import UsageError
+from voxcli.errors import InputError, UsageError
 from voxcli.sources import Source, parse_source
 from voxcli.textfiles import read_flag_file
 
@@ -98,19 +99,48 @@ def _unique(items: list[InputItem]) -> list[InputItem]:
 
 
 def output_paths(items: list[InputItem], output_dir: Path, extension: str) -> list[Path]:
-    """Each item's output file under ``output_dir``; a usage error if two would collide."""
+    """Each item's output file under ``output_dir`` (see :func:`collisions`)."""
     cwd = Path.cwd()
-    targets = [output_dir / relative_output(item, extension, cwd) for item in items]
-    seen: dict[str, InputItem] = {}
-    for item, target in zip(items, targets, strict=True):
-        key = os.path.normcase(os.path.normpath(target))
-        if key in seen:
-            raise UsageError(
-                f"{seen[key].source} and {item.source} would both be written to {target}",
-                hint="transcribe them in separate runs, or into different --output-dir",
+    return [output_dir / relative_output(item, extension, cwd) for item in items]
+
+
+def collisions(items: list[InputItem], targets: list[Path]) -> dict[int, InputError]:
+    """The inputs that share an output file with another input, by index, with their error.
+
+    Every input of such a group fails (which one would win could change from run to
+    run); the others are not affected.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, target in enumerate(targets):
+        groups.setdefault(os.path.normcase(os.path.normpath(target)), []).append(index)
+    errors: dict[int, InputError] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for index in group:
+            other = items[group[1] if index == group[0] else group[0]]
+            errors[index] = InputError(
+                f"{items[index].source} and {other.source} would both be written to "
+                f"{targets[index]}",
+                hint=_collision_hint(items[index], other),
             )
-        seen[key] = item
-    return targets
+    return errors
+
+
+def _folder(path: Path) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _collision_hint(item: InputItem, other: InputItem) -> str:
+    one, two = item.source.path, other.source.path
+    if one is not None and two is not None and _folder(one) == _folder(two):
+        return "they differ only in their extension: transcribe one into another --output-dir"
+    if item.base is not None and other.base is not None:
+        return "give their common parent directory to -r instead, so outputs keep its folders"
+    return (
+        "run voxcli from a common parent directory and name the inputs by paths inside it "
+        "(find . ...), so outputs keep their folders"
+    )
 
 
 def relative_output(item: InputItem, extension: str, cwd: Path) -> PurePath:

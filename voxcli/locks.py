@@ -15,12 +15,22 @@ agree on.
 Unlinking a lock file races with another run that has opened it but not locked it yet;
 after acquiring, :func:`try_lock` checks that the path still names the locked inode and
 starts over if not (the usual flock + unlink protocol).
+
+Taking a lock creates the output's missing parent directories, and this process
+remembers the ones it created. A lock released without its output having been written
+(the input failed, or the run was stopped) removes those of them on its output's path
+again, deepest first and only while they are empty, so failed and interrupted runs
+leave no empty folders behind. A folder shared by several inputs of the run goes with
+the last of them; folders that existed before, or that another run made, stay. Another
+run may remove such a folder between our ``mkdir`` and our ``open``; :func:`try_lock`
+then creates it again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +42,10 @@ except ImportError:  # pragma: no cover - Windows has no flock; locking is skipp
     fcntl = None  # type: ignore[assignment]
 
 LOCK_SUFFIX = ".voxcli-lock"
+
+# Directories this process created for outputs and has neither removed nor written into.
+_created: set[Path] = set()
+_created_lock = threading.Lock()
 
 
 def lock_path(output: Path) -> Path:
@@ -46,13 +60,67 @@ class OutputLock:
     path: Path
     fd: int | None
 
-    def release(self) -> None:
+    def release(self, *, written: bool = False) -> None:
+        """Let go; unless the output was ``written``, remove the empty folders we created."""
         fd, self.fd = self.fd, None
         if fd is None:
             return
         with contextlib.suppress(OSError):
             self.path.unlink()
         os.close(fd)
+        folder = self.path.parent
+        with _created_lock:
+            ours = [d for d in _created if d == folder or d in folder.parents]
+            if written:  # they hold an output now: never ours to remove
+                _created.difference_update(ours)
+            else:
+                _created.difference_update(_remove_empty(_deepest_first(ours)))
+
+
+def _make_dirs(directory: Path) -> list[Path]:
+    """Create ``directory`` and its missing parents; return those we created, deepest first."""
+    missing: list[Path] = []
+    current = directory
+    while not current.is_dir():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    created: list[Path] = []
+    try:
+        for path in reversed(missing):
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue  # another run made it at the same moment: not ours to remove
+            created.append(path)
+    except OSError as exc:
+        _remove_empty(created[::-1])
+        raise InputError(
+            f"cannot create directory {exc.filename or directory}: {exc.strerror}"
+        ) from None
+    return created[::-1]
+
+
+def _deepest_first(paths: list[Path]) -> list[Path]:
+    return sorted(set(paths), key=lambda p: len(p.parts), reverse=True)
+
+
+def _remove_empty(directories: list[Path]) -> list[Path]:
+    """Remove ``directories`` (deepest first) until one is not empty; return those removed."""
+    removed: list[Path] = []
+    for path in directories:
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            removed.append(path)
+        except OSError:  # not empty: another input's output or lock, or someone else's file
+            break
+        else:
+            removed.append(path)
+    return removed
 
 
 def try_lock(output: Path) -> OutputLock | None:
@@ -60,22 +128,30 @@ def try_lock(output: Path) -> OutputLock | None:
     path = lock_path(output)
     if fcntl is None:  # pragma: no cover
         return OutputLock(path, None)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create directory {path.parent}: {exc.strerror}") from None
+    created: list[Path] = []
+    attempts = 0
     while True:
+        created = _deepest_first(created + _make_dirs(path.parent))
+        attempts += 1
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except FileNotFoundError as exc:
+            if attempts < 5:
+                continue  # another run removed the empty directory we just made: again
+            _remove_empty(created)
+            raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
         except OSError as exc:
+            _remove_empty(created)
             raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            _remove_empty(created)
             return None
         except BaseException:
             os.close(fd)
+            _remove_empty(created)
             raise
         try:
             current = os.stat(path)
@@ -83,6 +159,8 @@ def try_lock(output: Path) -> OutputLock | None:
             current = None
         held = os.fstat(fd)
         if current is not None and (current.st_ino, current.st_dev) == (held.st_ino, held.st_dev):
+            with _created_lock:
+                _created.update(created)
             return OutputLock(path, fd)
         # The holder we waited behind removed the file: ours is an orphan; start over.
         os.close(fd)

@@ -2,10 +2,11 @@
 
 A recording is split when its upload would exceed the API's file limit
 (:data:`MAX_UPLOAD_BYTES`) or when it is longer than ``--split-minutes``. Cuts go
-into the quietest stretch near each target boundary (:func:`voxcli.audio.find_split_points`).
+into the quietest stretch near each target boundary (:func:`voxcli.audio.iter_split_points`).
 Each part is encoded to 16 kHz mono FLAC in a temporary file only when a request
 slot is about to free up, so at most ``jobs + 1`` part files exist at once; finished
-parts are cached (:mod:`voxcli.cache`) so a re-run sends only the missing ones.
+parts are cached (:mod:`voxcli.cache`) by the thread that received them, the moment the
+answer arrives, so a re-run after a failure or Ctrl-C sends only the missing ones.
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.cache import PartCache, part_key, user_cache_dir
 from voxcli.errors import InputError, UsageError, VoxcliError
+from voxcli.sizes import format_size
 from voxcli.sources import Source
 from voxcli.transcript import Segment, Transcript, Usage, Word, transcript_from_response
 
-Report = Callable[[str], None]
+if TYPE_CHECKING:  # pipeline imports this module: the alias is only needed for annotations
+    from voxcli.pipeline import Report
 
 MAX_UPLOAD_BYTES = 512 * 1000 * 1000
 """The API's file limit ("512 MB"; read as the smaller decimal megabytes). Tests lower it."""
@@ -51,6 +54,8 @@ class SplitOptions:
     ``split_minutes``: split recordings longer than this (None: only when too big to send).
     ``explicit``: the user asked for that length on the command line; only then may a
     ``--diarize`` request be split. ``cache_dir`` None means the user cache dir.
+    ``stream``: the transcript is streamed from one request, which cannot be split, so
+    ``split_minutes`` is a usage error (raised here, before anything is read or sent).
     """
 
     split_minutes: float | None = None
@@ -58,8 +63,16 @@ class SplitOptions:
     use_cache: bool = True
     cache_dir: Path | None = None
     jobs: int = 4
+    stream: bool = False
 
     def __post_init__(self) -> None:
+        if self.stream and self.split_minutes is not None:
+            raise UsageError(
+                "--stream sends the recording in one request, so it cannot be split "
+                "with --split-minutes",
+                hint="drop --stream to have the parts sent in parallel and merged, "
+                "or drop --split-minutes",
+            )
         if self.split_minutes is not None and not (
             math.isfinite(self.split_minutes) and self.split_minutes > 0
         ):
@@ -94,7 +107,7 @@ def max_part_seconds(limit: int) -> float:
     seconds = (limit - FLAC_HEADER_BYTES) / FLAC_BYTES_PER_SECOND
     if seconds <= 0:
         raise ValueError(f"an upload limit of {limit} bytes leaves no room for audio")
-    # find_split_points keeps every part within part + search_seconds_for(part)
+    # iter_split_points keeps every part within part + search_seconds_for(part)
     return seconds - min(SEARCH_SECONDS, seconds / 5)
 
 
@@ -117,8 +130,8 @@ def plan_split(
     if not info.decodable or info.duration is None:
         if info.size > limit:
             raise InputError(
-                f"{name} is {_mb(info.size)}, more than the API's {_mb(limit)} limit, "
-                f"and voxcli cannot cut {info.format} files",
+                f"{name} is {format_size(info.size)}, more than the API's "
+                f"{format_size(limit)} limit, and voxcli cannot cut {info.format} files",
                 hint="convert it to FLAC, WAV or MP3 first (e.g. ffmpeg -i IN -ac 1 -ar 16000 "
                 "OUT.flac), then voxcli can split it",
             )
@@ -137,7 +150,7 @@ def plan_split(
             reasons.append(f"longer than --split-minutes {options.split_minutes:g}")
     if whole > limit:
         part_seconds = min(part_seconds or math.inf, max_part_seconds(limit))
-        reasons.append(f"the upload could exceed the API's {_mb(limit)} limit")
+        reasons.append(f"the upload could exceed the API's {format_size(limit)} limit")
     if part_seconds is None:
         return None
     if params.diarize and not options.explicit:
@@ -192,6 +205,8 @@ def transcribe_in_parts(
         analysis = _Analysis(work, plan, total, hash_of=path if runner.cache else None)
         stack.callback(analysis.stop.set)
         results = runner.run(analysis)
+    if warn is not None and runner.cached:
+        _warn_mixed_models(source, [response for _, _, response in results], warn)
     parts = [
         (
             start,
@@ -203,6 +218,17 @@ def transcribe_in_parts(
         for start, end, response in results
     ]
     return merge_parts(parts, source=str(source), duration=total)
+
+
+def _warn_mixed_models(source: Source, responses: list[dict[str, Any]], warn: Report) -> None:
+    """Cached parts keep the model that answered them: a ``*-latest`` alias may have moved
+    to a newer model since, and the merged transcript would mix the two."""
+    models = sorted({m for r in responses if isinstance(m := r.get("model"), str) and m})
+    if len(models) > 1:
+        warn(
+            f"{source}: parts from the cache were transcribed by another model "
+            f"({', '.join(models)}); run with --no-cache to send every part again"
+        )
 
 
 class _Analysis:
@@ -296,31 +322,38 @@ class _PartRunner:
         self.label = str(source)
         self.stem = Path(source.file_name).stem or "audio"
         self.cache = PartCache(options.cache_dir or user_cache_dir()) if options.use_cache else None
+        self.cache_root = self.cache.root if self.cache is not None else None
         self.ranges: list[tuple[float, float]] = []
         self.keys: dict[int, str] = {}
         self.responses: dict[int, dict[str, Any]] = {}
         self.temp: dict[int, Path] = {}
         self.errors: list[BaseException] = []
         self.pending = 0
+        self.cached = 0
+        # Workers write the cache under this lock; at the end the main thread takes it and
+        # sets `closed`, so no write is cut off (the process may end with os._exit) and
+        # none starts afterwards.
+        self.store_lock = threading.Lock()
+        self.closed = False
+        self.cache_failure: OSError | None = None
         self.results: queue.SimpleQueue[tuple[int, dict[str, Any] | None, BaseException | None]]
         self.results = queue.SimpleQueue()
 
     def run(self, analysis: _Analysis) -> list[tuple[float, float, dict[str, Any]]]:
         """Every part's ``(start, end, response)``, in order; raises the first failure."""
         if self.cache is not None:
-            self.cache.prune()
+            self.cache.prune()  # also sweeps temporary files a killed run left behind
         # One worker more than --jobs: it waits for a request slot (MistralApi's semaphore)
         # with the next part already encoded, so encoding is off the critical path.
         ahead = self.jobs + 1
         workers = _DaemonWorkers(ahead, self._transcribe, self.results)
-        cached = 0
         try:
             try:
                 for start, end, last in analysis.ranges():
                     i = len(self.ranges)
                     self.ranges.append((start, end))
                     encoded = False
-                    if self.cache is not None:
+                    if (cache := self.cache) is not None:
                         if not analysis.hash_ready():
                             # Encode while the hash is being computed, rather than after:
                             # only the first part gets here, and only a cached one is wasted.
@@ -329,11 +362,16 @@ class _PartRunner:
                             self._encode(i, start, None if last else end)
                             encoded = True
                         self.keys[i] = part_key(
-                            analysis.audio_hash(), self.params, start, end, PART_ENCODING
+                            analysis.audio_hash(),
+                            self.params,
+                            start,
+                            end,
+                            PART_ENCODING,
+                            server_url=self.api.server_url,
                         )
-                        if (hit := self.cache.load(self.keys[i])) is not None:
+                        if (hit := cache.load(self.keys[i])) is not None:
                             self.responses[i] = hit
-                            cached += 1
+                            self.cached += 1
                             self.say(f"{self.label}: part {i + 1} {self._span(i)} from the cache")
                             if encoded:
                                 self.temp.pop(i).unlink(missing_ok=True)
@@ -353,6 +391,7 @@ class _PartRunner:
                     self._collect()
                 raise
         finally:
+            self._close_cache()
             workers.stop()
             for part in self.temp.values():
                 with contextlib.suppress(OSError):
@@ -360,7 +399,7 @@ class _PartRunner:
         if self.errors:
             raise self._first_error()
         count = len(self.ranges)
-        self.say(f"{self.label}: {count} parts transcribed, {cached} of them from the cache")
+        self.say(f"{self.label}: {count} parts transcribed, {self.cached} of them from the cache")
         return [(*self.ranges[i], self.responses[i]) for i in range(count)]
 
     def _make_room(self, ahead: int) -> bool:
@@ -380,18 +419,45 @@ class _PartRunner:
         encoded = audio.encode_flac_16k_mono(self.work, self.temp[i], start=start, end=end)
         if encoded.bytes > MAX_UPLOAD_BYTES:  # cannot happen with max_part_seconds' bound
             raise InputError(
-                f"{self.label}: part {i + 1} is {_mb(encoded.bytes)}, over the "
-                f"{_mb(MAX_UPLOAD_BYTES)} upload limit",
+                f"{self.label}: part {i + 1} is {format_size(encoded.bytes)}, over the "
+                f"{format_size(MAX_UPLOAD_BYTES)} upload limit",
                 hint="pass a smaller --split-minutes",
             )
 
-    def _transcribe(self, i: int, part: Path) -> dict[str, Any]:
+    def _transcribe(self, i: int, part: Path) -> None:
+        """Send part ``i``, hand the answer to the main thread and cache it, here on the
+        worker thread: the main thread may be busy encoding or waiting for the next cut,
+        and after Ctrl-C the process ends without collecting what is queued."""
         name = f"{self.stem}.part{i + 1:03d}.flac"
-        return self.api.transcribe(self.params, AudioPayload(name, path=part))
+        response = self.api.transcribe(self.params, AudioPayload(name, path=part))
+        with self.store_lock:
+            # Queued first, so the main thread sees answers in the order they came.
+            self.results.put((i, response, None))
+            if self.closed or self.cache is None or i not in self.keys:
+                return
+            try:
+                self.cache.store(self.keys[i], response)
+            except Exception as exc:  # never a second result for this part: warn instead
+                self.cache_failure = exc if isinstance(exc, OSError) else OSError(str(exc))
+                self.cache = None
+
+    def _close_cache(self) -> None:
+        """Let a cache write in progress finish, and start no other."""
+        acquired = self.store_lock.acquire(timeout=10)
+        self.closed = True
+        if acquired:
+            self.store_lock.release()
 
     def _collect(self) -> None:
         i, response, error = self.results.get()
         self.pending -= 1
+        if (failure := self.cache_failure) is not None:  # set by a worker, reported once
+            self.cache_failure = None
+            if self.warn is not None:
+                self.warn(
+                    f"cannot write the part cache in {self.cache_root} "
+                    f"({failure.strerror or failure}); continuing without it"
+                )
         with contextlib.suppress(OSError):
             self.temp.pop(i).unlink()
         if error is not None:
@@ -400,16 +466,6 @@ class _PartRunner:
         assert response is not None
         self.responses[i] = response
         self.say(f"{self.label}: part {i + 1} {self._span(i)} done")
-        if self.cache is not None and i in self.keys:
-            try:
-                self.cache.store(self.keys[i], response)
-            except OSError as exc:
-                if self.warn is not None:
-                    self.warn(
-                        f"cannot write the part cache in {self.cache.root} "
-                        f"({exc.strerror or exc}); continuing without it"
-                    )
-                self.cache = None
 
     def _first_error(self) -> BaseException:
         error = self.errors[0]
@@ -424,12 +480,13 @@ class _PartRunner:
 
 
 class _DaemonWorkers:
-    """``count`` daemon threads running ``run(index, arg)``; results go to ``results``."""
+    """``count`` daemon threads running ``run(index, arg)``, which puts its own result in
+    ``results``; a failure goes there as ``(index, None, error)``."""
 
     def __init__(
         self,
         count: int,
-        run: Callable[[int, Path], dict[str, Any]],
+        run: Callable[[int, Path], None],
         results: queue.SimpleQueue[tuple[int, dict[str, Any] | None, BaseException | None]],
     ) -> None:
         self._run = run
@@ -450,7 +507,7 @@ class _DaemonWorkers:
         while (task := self._tasks.get()) is not None:
             index, arg = task
             try:
-                self._results.put((index, self._run(index, arg), None))
+                self._run(index, arg)
             except BaseException as exc:
                 self._results.put((index, None, exc))
 
@@ -566,10 +623,6 @@ def _sum_usage(usages: Any) -> Usage | None:
         total_tokens=total("total_tokens"),
         prompt_audio_seconds=total("prompt_audio_seconds"),
     )
-
-
-def _mb(count: int) -> str:
-    return f"{count / 1e6:.0f} MB" if count >= 10e6 else f"{count / 1e6:.2f} MB"
 
 
 def _clock(seconds: float) -> str:

@@ -116,7 +116,7 @@ def transcribe_source(
             warn(f"{source}: voxcli cannot cut {info.format} files; sending it in one request")
         with prepared_audio(source, path, upload_mode, info) as ready:
             if report is not None:
-                report(_upload_summary(source, ready))
+                report(upload_summary(source, ready))
             data = api.transcribe(params, ready.payload)
     return transcript_from_response(
         data,
@@ -126,7 +126,8 @@ def transcribe_source(
     )
 
 
-def _upload_summary(source: Source, ready: PreparedAudio) -> str:
+def upload_summary(source: Source, ready: PreparedAudio) -> str:
+    """The ``--verbose`` line saying what is sent for one request, and how much was saved."""
     sent, original = ready.sent_bytes, ready.original_bytes
     if sent == original:
         return f"{source}: sending {format_size(sent)} as is"

@@ -29,7 +29,7 @@ class NullProgress:
         pass
 
     def end(self, index: int) -> None:
-        pass
+        """Input ``index`` is finished, whatever its outcome (done, skipped, failed...)."""
 
     def uploaded(self, index: int, sent: int, total: int) -> None:
         pass
@@ -132,12 +132,18 @@ def _megabytes(count: int) -> str:
 def make_progress(*, quiet: bool, stream: Any = None) -> NullProgress:
     """A Rich display when ``stream`` (stderr) is a terminal and not ``quiet``; else none."""
     stream = sys.stderr if stream is None else stream
-    if quiet or not _isatty(stream):
+    if quiet or not is_terminal(stream):
         return NullProgress()
     return RichProgress()
 
 
-def _isatty(stream: Any) -> bool:
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (progress display, summary line)."""
+    return is_terminal(sys.stderr)
+
+
+def is_terminal(stream: Any) -> bool:
+    """``stream.isatty()``, False for streams without one or already closed."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

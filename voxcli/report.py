@@ -1,23 +1,32 @@
-"""``--report PATH``: one JSON line per input, written and flushed as each one finishes."""
+"""``--report PATH``: one JSON line per input, appended as each one finishes.
+
+The report is a log: each run appends to it, so two overlapping runs (cron) can
+share one path. Every record goes out as a single ``write`` of one complete line on
+a descriptor opened with ``O_APPEND``, which the kernel appends as a whole, so lines
+from concurrent runs never interleave or overwrite each other. Users rotate or
+truncate the file themselves (``logrotate``, ``: > report.jsonl``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from voxcli.errors import UsageError
 from voxcli.transcript import Usage
 
 
 class ReportWriter:
-    """Appends report lines to a file created (or truncated) when the run starts."""
+    """Appends report lines to ``path`` (created if missing, never truncated)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
-            self._file: TextIO | None = path.open("w", encoding="utf-8", newline="\n")
+            self._fd: int | None = os.open(path, flags, 0o644)
         except OSError as exc:
             raise UsageError(f"cannot write --report {path}: {exc.strerror or exc}") from None
 
@@ -41,12 +50,15 @@ class ReportWriter:
             "usage": asdict(usage) if usage is not None else None,
             "elapsed": round(elapsed, 3),
         }
-        if self._file is None:
+        if self._fd is None:
             return
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
+        # A name that is not UTF-8 (surrogate escapes) becomes a JSON \u escape: still valid.
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
+        written = os.write(self._fd, line)
+        while written < len(line):  # only short of space or on a signal; finish the line
+            written += os.write(self._fd, line[written:])
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)

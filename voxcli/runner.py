@@ -6,17 +6,18 @@ the request, rendering. Everything that has an effect happens in the main thread
 in one place: taking locks, writing outputs (atomically), printing to stdout in
 input order, the report, messages and the exit code. So when a signal arrives
 (always in the main thread) nothing can be half-written behind our back: the loop
-stops submitting, cancels what has not started, releases its locks and deletes the
-run's private temporary directory, where every temporary audio file of the run
-lives, before the interrupt propagates. Requests still in flight are abandoned;
+stops submitting, cancels what has not started, reports every unfinished input as
+``cancelled``, releases its locks (removing the output folders they created) and
+deletes the run's private temporary directory, where every temporary audio file of
+the run lives, before the interrupt propagates. Requests still in flight are abandoned;
 ``voxcli.cli.main`` ends the process without waiting for them, which closes their
 connections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-import sys
 import tempfile
 import time
 from collections import deque
@@ -35,17 +36,18 @@ from voxcli.report import ReportWriter
 from voxcli.sources import Source
 from voxcli.transcript import Transcript
 
-Status = Literal["done", "skipped", "locked", "failed"]
+Status = Literal["done", "skipped", "locked", "failed", "cancelled"]
 TranscribeOne = Callable[[Source], Transcript]
 Render = Callable[[Transcript], str]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One input and where its result goes (None: stdout)."""
+    """One input, where its result goes (None: stdout), and why it is refused, if it is."""
 
     source: Source
     target: Path | None = None
+    error: VoxcliError | None = None  # e.g. its output collides with another input's
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,6 @@ class RunOptions:
     """How to run the jobs; decided by the command from the flags."""
 
     jobs: int = 4
-    # Inputs prepared (probed, re-encoded) ahead while --jobs requests are in flight, so
-    # local work stays off the critical path; the API's semaphore still bounds requests.
-    # None: as many as --jobs, so a whole round of answers can be followed at once.
-    read_ahead: int | None = None
     skip_existing: bool = False
     fail_fast: bool = False
     verbose: bool = False
@@ -75,6 +73,7 @@ class Summary:
     skipped: int = 0
     locked: int = 0
     failed: int = 0
+    cancelled: int = 0
     audio_seconds: float = 0.0
     elapsed: float = 0.0
 
@@ -83,6 +82,8 @@ class Summary:
         if self.locked:
             parts.append(f"{self.locked} locked by another run")
         parts.append(f"{self.failed} failed")
+        if self.cancelled:
+            parts.append(f"{self.cancelled} cancelled")
         return (
             f"{', '.join(parts)}; {self.audio_seconds / 60:.1f} audio minutes "
             f"in {_duration(self.elapsed)}"
@@ -130,6 +131,7 @@ class _Run:
         self.finished: dict[int, str | None] = {}
         self.next_to_print = 0
         self.stop_submitting = False
+        self.queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -140,8 +142,8 @@ class _Run:
         workers = self.options.jobs + self._read_ahead()
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voxcli")
         self.progress.start(len(self.jobs))
+        queue = self.queue
         try:
-            queue = deque(enumerate(self.jobs))
             while queue or self.running:
                 while queue and not self.stop_submitting and len(self.running) < workers:
                     index, job = queue.popleft()
@@ -151,6 +153,9 @@ class _Run:
                 done, _ = wait(list(self.running), timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: self.running[f].index):
                     self._collect(future)
+            while queue:  # --fail-fast stopped the run: the rest never started
+                index, job = queue.popleft()
+                self._cancelled(index, job, time.monotonic())
             self.summary.elapsed = time.monotonic() - start
         except BaseException:
             with signals.exit_on_next():
@@ -158,6 +163,7 @@ class _Run:
                 for running in self.running.values():
                     if running.lock is not None:
                         running.lock.release()
+                self._report_abandoned()
                 self.running.clear()
                 self.progress.stop()
                 shutil.rmtree(private_tmp, ignore_errors=True)
@@ -170,15 +176,33 @@ class _Run:
         return self._finish()
 
     def _read_ahead(self) -> int:
-        # With --fail-fast, an input prepared ahead would still be sent after a failure.
-        if self.options.fail_fast:
-            return 0
-        ahead = self.options.read_ahead
-        return self.options.jobs if ahead is None else max(0, ahead)
+        """Inputs prepared (probed, re-encoded) ahead while --jobs requests are in flight.
+
+        That keeps local work off the critical path (the API's semaphore still bounds
+        requests): as many as --jobs, so a whole round of answers can be followed at once.
+        With --fail-fast none, since an input prepared ahead would still be sent after a
+        failure.
+        """
+        return 0 if self.options.fail_fast else self.options.jobs
+
+    def _report_abandoned(self) -> None:
+        """On the way out after a signal (or a run-stopping error): the unfinished inputs."""
+        now = time.monotonic()
+        unfinished = [(r.index, r.job, r.started) for r in self.running.values()]
+        unfinished += [(index, job, now) for index, job in self.queue]
+        self.queue.clear()
+        if self.options.report is None:
+            return
+        with contextlib.suppress(Exception):  # the report must not stand in the way out
+            for _, job, started in sorted(unfinished, key=lambda entry: entry[0]):
+                self._report(job, "cancelled", started=started)
 
     def _submit(self, executor: ThreadPoolExecutor, index: int, job: Job) -> None:
         lock = None
         target = job.target
+        if job.error is not None:
+            self._failed(index, job, job.error, time.monotonic())
+            return
         if target is not None:
             if self.options.skip_existing and target.exists():
                 self._skipped(index, job, "skipped", f"{target} exists")
@@ -213,15 +237,16 @@ class _Run:
     def _collect(self, future: Future[_Result]) -> None:
         running = self.running.pop(future)
         index, job = running.index, running.job
+        written = False
         try:
             try:
                 result = future.result()
                 if job.target is not None:
                     write_atomic(job.target, result.text)
+                    written = True
             finally:
                 if running.lock is not None:
-                    running.lock.release()
-                self.progress.end(index)
+                    running.lock.release(written=written)
         except AuthError as exc:
             self._report(job, "failed", error=exc.message, started=running.started)
             raise
@@ -235,6 +260,7 @@ class _Run:
     def _done(self, index: int, job: Job, result: _Result) -> None:
         transcript = result.transcript
         seconds = _audio_seconds(transcript)
+        self.progress.end(index)
         self.summary.done += 1
         self.summary.audio_seconds += seconds or 0.0
         self._report(
@@ -252,6 +278,7 @@ class _Run:
                 console.info(f"{job.source}: wrote {job.target}")
 
     def _skipped(self, index: int, job: Job, status: Status, why: str) -> None:
+        self.progress.end(index)
         if status == "locked":
             self.summary.locked += 1
         else:
@@ -266,6 +293,7 @@ class _Run:
             message, hint = exc.message, exc.hint
         else:
             message, hint = f"unexpected error: {type(exc).__name__}: {exc}", None
+        self.progress.end(index)
         self._report(job, "failed", error=message, started=started)
         if len(self.jobs) == 1:
             raise exc
@@ -276,6 +304,12 @@ class _Run:
         console.error(named, hint)
         if self.options.fail_fast:
             self.stop_submitting = True
+
+    def _cancelled(self, index: int, job: Job, started: float) -> None:
+        self.progress.end(index)
+        self.summary.cancelled += 1
+        self._report(job, "cancelled", started=started)
+        self._ready(index, None)
 
     def _ready(self, index: int, text: str | None) -> None:
         """Record a finished input; print stdout results that are next in input order."""
@@ -313,8 +347,7 @@ class _Run:
         if self.options.show_summary and not self.options.quiet:
             console.info(summary.line())
         if summary.failed:
-            not_run = summary.total - summary.done - summary.skipped - summary.locked
-            not_run -= summary.failed
+            not_run = summary.cancelled
             stopped = f"; stopped early, {not_run} not run (--fail-fast)" if not_run else ""
             console.error(f"{summary.failed} of {summary.total} inputs failed{stopped}")
             return ExitCode.FAILURE
@@ -339,10 +372,3 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def stderr_is_terminal() -> bool:
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -32,10 +32,12 @@ def parse_size(text: str) -> int:
 
 
 def format_size(count: int) -> str:
-    """``10000000`` -> ``10.0 MB`` (decimal units, like the sizes people pass in)."""
+    """``10000000`` -> ``10.0 MB``, ``512000000`` -> ``512 MB`` (decimal units, like the
+    sizes people pass in; one decimal below 100, where it still says something)."""
     size = float(count)
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        if size < 999.5 or unit == "GB":  # 999.6 KB shows as 1.0 MB, not 1000 KB
+            whole = unit == "B" or round(size, 1) >= 100
+            return f"{size:.0f} {unit}" if whole else f"{size:.1f} {unit}"
         size /= 1000
     return f"{count} B"

@@ -1,11 +1,19 @@
-"""``--stream``: print one source's transcript on stdout as the API streams it."""
+"""``--stream``: print one source's transcript on stdout as the API streams it.
+
+A stream is one request: it cannot be split (``--split-minutes`` is refused when the
+options are built, see :class:`voxcli.longform.SplitOptions`), so an upload over the
+API's limit is refused here, before anything is sent.
+"""
 
 from __future__ import annotations
 
 from typing import BinaryIO, TextIO
 
+from voxcli import audio, longform
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.pipeline import local_audio_path, prepared_audio
+from voxcli.errors import InputError
+from voxcli.pipeline import Report, local_audio_path, prepared_audio, probe_source, upload_summary
+from voxcli.sizes import format_size
 from voxcli.sources import Source
 
 
@@ -17,16 +25,43 @@ def stream_source(
     *,
     upload_mode: str = "auto",
     stdin: BinaryIO | None = None,
+    report: Report | None = None,
 ) -> None:
-    """Write the text deltas to ``out`` as they arrive (flushed), then a newline."""
+    """Write the text deltas to ``out`` as they arrive (flushed), then a newline.
+
+    ``report`` receives the same upload summary as a non-streamed transcription.
+    """
     if source.is_url:
         _print_deltas(api, params, AudioPayload(source.file_name, url=source.raw), out)
         return
-    with (
-        local_audio_path(source, stdin) as path,
-        prepared_audio(source, path, upload_mode) as ready,
-    ):
-        _print_deltas(api, params, ready.payload, out)
+    with local_audio_path(source, stdin) as path:
+        info = probe_source(source, path)
+        if audio.plan_upload(info, upload_mode) == "original":  # known before encoding
+            _check_size(source, info, info.size)
+        with prepared_audio(source, path, upload_mode, info) as ready:
+            _check_size(source, info, ready.sent_bytes)
+            if report is not None:
+                report(upload_summary(source, ready))
+            _print_deltas(api, params, ready.payload, out)
+
+
+def _check_size(source: Source, info: audio.AudioInfo, size: int) -> None:
+    """Refuse an upload the API would reject for its size, before it is sent."""
+    limit = longform.MAX_UPLOAD_BYTES
+    if size <= limit:
+        return
+    if info.decodable:
+        hint = "drop --stream: voxcli then cuts it at quiet points and sends the parts in parallel"
+    else:
+        hint = (
+            f"voxcli cannot cut {info.format} files: convert it to FLAC first (e.g. ffmpeg -i IN "
+            "-ac 1 -ar 16000 OUT.flac), then drop --stream so voxcli can split it"
+        )
+    raise InputError(
+        f"{source}: --stream sends the audio in one request, and its {format_size(size)} "
+        f"upload is over the API's {format_size(limit)} limit",
+        hint=hint,
+    )
 
 
 def _print_deltas(

@@ -14,7 +14,7 @@ from voxcli import console, inputs, render
 from voxcli.api import TranscriptionParams
 from voxcli.commands import common
 from voxcli.config import Settings
-from voxcli.errors import UsageError
+from voxcli.errors import InputError, UsageError
 from voxcli.longform import SplitOptions
 from voxcli.options import (
     OUTPUT,
@@ -44,9 +44,9 @@ from voxcli.params import (
     timestamp_granularities,
 )
 from voxcli.pipeline import Report, transcribe_source
-from voxcli.progress import make_progress
+from voxcli.progress import make_progress, stderr_is_terminal
 from voxcli.report import ReportWriter
-from voxcli.runner import Job, RunOptions, run_jobs, stderr_is_terminal
+from voxcli.runner import Job, RunOptions, run_jobs
 from voxcli.streaming import stream_source
 from voxcli.transcript import Transcript
 
@@ -262,7 +262,7 @@ def transcribe(
     if skip_existing and output is None and output_dir is None:
         raise UsageError("--skip-existing needs --output or --output-dir")
     if stream:
-        _check_stream(items, output, output_dir, fmt, report_path, skip_existing)
+        _check_stream(items, output, output_dir, fmt, report_path)
     if files_from == "-" and any(item.source.kind == "stdin" for item in items):
         raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
     uses_stdin = common.check_stdin_sources(
@@ -316,12 +316,13 @@ def transcribe(
             "--highlight-words needs word timestamps",
             hint="add --timestamps word",
         )
-    targets = _targets(items, output, output_dir, output_format)
+    targets, refused = _targets(items, output, output_dir, output_format)
     split = SplitOptions(
         split_minutes=split_minutes,
         explicit=split_minutes is not None,
         use_cache=not no_cache,
         jobs=jobs,
+        stream=stream,
     )
     if not items:
         if verbose or stderr_is_terminal():
@@ -338,6 +339,7 @@ def transcribe(
                 sys.stdout,
                 upload_mode=upload,
                 stdin=sys.stdin.buffer if source.kind == "stdin" else None,
+                report=progress_report,
             )
             return
         transcribe_one = partial(
@@ -353,7 +355,10 @@ def transcribe(
         report = ReportWriter(report_path) if report_path is not None else None
         try:
             code = run_jobs(
-                [Job(item.source, target) for item, target in zip(items, targets, strict=True)],
+                [
+                    Job(item.source, target, refused.get(index))
+                    for index, (item, target) in enumerate(zip(items, targets, strict=True))
+                ],
                 transcribe_one,
                 partial(
                     _render_and_report,
@@ -408,7 +413,6 @@ def _check_stream(
     output_dir: Path | None,
     fmt: str | None,
     report_path: Path | None,
-    skip_existing: bool,
 ) -> None:
     """--stream prints one source's text on stdout as it arrives; refuse anything else."""
     if len(items) != 1:
@@ -442,10 +446,14 @@ def _output_format(fmt: str | None, output: Path | None, settings: Settings) -> 
 
 def _targets(
     items: list[inputs.InputItem], output: Path | None, output_dir: Path | None, fmt: str
-) -> list[Path | None]:
-    """Where each input's result goes: stdout (None), --output, or a file under --output-dir."""
+) -> tuple[list[Path | None], dict[int, InputError]]:
+    """Where each input's result goes: stdout (None), --output, or a file under --output-dir.
+
+    Also the inputs refused because they would share an output file with another one.
+    """
     if output is not None:
-        return [output] * len(items)
+        return [output] * len(items), {}
     if output_dir is None:
-        return [None] * len(items)
-    return list(inputs.output_paths(items, output_dir, FORMAT_EXTENSIONS[fmt]))
+        return [None] * len(items), {}
+    paths = inputs.output_paths(items, output_dir, FORMAT_EXTENSIONS[fmt])
+    return list(paths), inputs.collisions(items, paths)
