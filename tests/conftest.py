@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +127,12 @@ def not_audio_file() -> Path:
 def empty_wav_file() -> Path:
     """A 0 byte ``empty.wav``."""
     return DATA_DIR / "empty.wav"
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where voxcli's temporary files go during the test (must be empty afterwards)."""
+    path = tmp_path / "tmp"
+    path.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(path))
+    return path

@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from unittest import mock
@@ -137,16 +136,7 @@ def test_audio_from_stdin(api_env):
 # --- uploads over the threshold --------------------------------------------------------------
 
 
-@pytest.fixture
-def own_tempdir(tmp_path, monkeypatch) -> Path:
-    """Point voxcli's temporary files at an empty dir we can inspect afterwards."""
-    directory = tmp_path / "tmp"
-    directory.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(directory))
-    return directory
-
-
-def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(api_env, own_tempdir):
+def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(api_env, temp_dir):
     result = run_cli("chat", str(WAV), "-p", "Summarize", "--upload-threshold", "1KB")
     assert result.exit_code == 0, result.stderr
     [upload] = [r for r in api_env.file_requests() if r.method == "POST"]
@@ -167,7 +157,7 @@ def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(ap
         ("POST", "/v1/chat/completions"),
         ("DELETE", f"/v1/files/{file_id}"),
     ]
-    assert list(own_tempdir.iterdir()) == []  # the re-encoded FLAC is gone too
+    assert list(temp_dir.iterdir()) == []  # the re-encoded FLAC is gone too
 
 
 def test_uploaded_file_is_deleted_when_the_signed_url_fails(api_env):
@@ -202,7 +192,7 @@ def test_uploaded_file_is_deleted_when_the_chat_request_fails(api_env):
     assert api_env.requests[-1].method == "DELETE"
 
 
-def test_uploaded_file_is_deleted_when_interrupted(api_env, monkeypatch, own_tempdir):
+def test_uploaded_file_is_deleted_when_interrupted(api_env, monkeypatch, temp_dir):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -213,7 +203,7 @@ def test_uploaded_file_is_deleted_when_interrupted(api_env, monkeypatch, own_tem
     assert result.exit_code == 130
     assert len(api_env.deleted_file_ids) == 1
     assert api_env.uploaded_files == {}
-    assert list(own_tempdir.iterdir()) == []  # spooled stdin and the FLAC are gone
+    assert list(temp_dir.iterdir()) == []  # spooled stdin and the FLAC are gone
 
 
 def _fail_on_server(fake, attr: str, should_fail) -> None:

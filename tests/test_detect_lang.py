@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,6 @@ def _answer_language(fake, pick) -> None:
     )
 
 
-@pytest.fixture
-def own_tempdir(tmp_path, monkeypatch) -> Path:
-    """Point voxcli's temporary files at an empty dir we can inspect afterwards."""
-    directory = tmp_path / "tmp"
-    directory.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(directory))
-    return directory
-
-
 def test_one_source_prints_exactly_the_code_and_a_newline(api_env):
     result = run_cli("detect-lang", str(WAV))
     assert result.exit_code == 0, result.stderr
@@ -61,7 +51,7 @@ def test_uses_the_transcription_endpoint_without_language_or_timestamps(api_env)
     assert request.fields["stream"] == ["false"]
 
 
-def test_five_minute_wav_sends_at_most_30_seconds(api_env, tmp_path, own_tempdir):
+def test_five_minute_wav_sends_at_most_30_seconds(api_env, tmp_path, temp_dir):
     long_wav = make_tone_wav(tmp_path / "long.wav", 300.0, samplerate=44_100, channels=2)
     result = run_cli("detect-lang", str(long_wav))
     assert result.exit_code == 0, result.stderr
@@ -73,7 +63,7 @@ def test_five_minute_wav_sends_at_most_30_seconds(api_env, tmp_path, own_tempdir
     assert 29.9 <= seconds <= 30.0
     assert soundfile.info(io.BytesIO(upload.data)).samplerate == 16_000
     assert upload.size < long_wav.stat().st_size / 20
-    assert list(own_tempdir.iterdir()) == []  # the cut sample is removed
+    assert list(temp_dir.iterdir()) == []  # the cut sample is removed
 
 
 def test_sample_length_is_configurable(api_env, tmp_path):

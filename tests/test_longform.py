@@ -15,7 +15,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,15 +36,6 @@ SPLIT = ("--split-minutes", "0.25")
 @pytest.fixture
 def long_wav(tmp_path: Path) -> Path:
     return make_tone_wav(tmp_path / "talk.wav", SECONDS, silence_at=SILENCES)
-
-
-@pytest.fixture
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where voxcli's temporary files go during the test (must be empty afterwards)."""
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
 
 
 def cache_entries() -> list[Path]:

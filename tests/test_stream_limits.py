@@ -3,7 +3,6 @@ and ``-v`` says what it uploads, as a non-streamed transcription does."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,6 @@ from audio_factory import make_tone_wav
 from cli_runner import run_cli
 
 from voxcli import longform
-
-
-@pytest.fixture
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where voxcli's temporary files go during the test (must be empty afterwards)."""
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
 
 
 @pytest.fixture
