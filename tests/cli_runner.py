@@ -41,3 +41,15 @@ def run_cli(*args: str, stdin: bytes | str = b"") -> Result:
         code = run(list(args))
     console.stderr_console.cache_clear()
     return Result(int(code), out.getvalue(), err.getvalue())
+
+
+def subprocess_env(server: object, **extra: str) -> dict[str, str]:
+    """The environment for ``python -m voxcli`` in a subprocess, talking to the fake *server*."""
+    import os
+
+    from fake_mistral import TEST_API_KEY
+
+    env = dict(os.environ)
+    env.pop("FORCE_COLOR", None)
+    env.update(MISTRAL_API_KEY=TEST_API_KEY, MISTRAL_SERVER_URL=server.url, **extra)  # type: ignore[attr-defined]
+    return env

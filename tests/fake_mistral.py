@@ -538,6 +538,7 @@ class _Fault:
     seconds: float = 0.0
     reset: bool = False
     after_events: int | None = None
+    when: Callable[[RecordedRequest], bool] | None = None
 
 
 class _ClientGone(Exception):
@@ -911,14 +912,26 @@ class FakeMistral:
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         path: str | None = None,
+        when: Callable[[RecordedRequest], bool] | None = None,
     ) -> None:
-        """Answer the next ``times`` requests (under ``path``) with ``status``.
+        """Answer the next ``times`` requests (under ``path``, and for which ``when`` holds)
+        with ``status``.
 
         ``body``: None for a Mistral-style error JSON, a dict/list for JSON, str/bytes as is.
+        ``when`` picks requests by content (e.g. an uploaded file's name), for tests where
+        the order requests arrive in is not fixed.
         """
         self._queue(
             self._faults,
-            _Fault("fail", times, path, status=status, headers=dict(headers or {}), body=body),
+            _Fault(
+                "fail",
+                times,
+                path,
+                status=status,
+                headers=dict(headers or {}),
+                body=body,
+                when=when,
+            ),
         )
 
     def drop_next(
@@ -950,10 +963,12 @@ class FakeMistral:
             with self._lock:
                 queue.append(fault)
 
-    def _pop(self, queue: list[_Fault], path: str) -> _Fault | None:
+    def _pop(self, queue: list[_Fault], rec: RecordedRequest) -> _Fault | None:
         with self._lock:
             for fault in queue:
-                if fault.path is None or path.startswith(fault.path):
+                if fault.when is not None and not fault.when(rec):
+                    continue
+                if fault.path is None or rec.path.startswith(fault.path):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         queue.remove(fault)
@@ -1055,8 +1070,8 @@ class FakeMistral:
                 rec.fields.setdefault(key, []).append(value)
 
     def _respond(self, h: _Handler, rec: RecordedRequest) -> None:
-        fault = self._pop(self._faults, rec.path)
-        slow = self._pop(self._slow, rec.path)
+        fault = self._pop(self._faults, rec)
+        slow = self._pop(self._slow, rec)
         duration = self._effective_duration(rec)
         delay = self.latency + (slow.seconds if slow else 0.0)
         if duration is not None:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
-from fake_mistral import TEST_API_KEY
+from cli_runner import run_cli, subprocess_env
 
 from voxcli.locks import LOCK_SUFFIX, lock_path, try_lock
 
@@ -57,13 +56,6 @@ def _answer_with_name(request, duration):
 def _files(root: Path) -> list[str]:
     """Every file under root (hidden ones included), as sorted relative POSIX paths."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-
-def _subprocess_env(fake, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("FORCE_COLOR", None)
-    env.update(MISTRAL_API_KEY=TEST_API_KEY, MISTRAL_SERVER_URL=fake.url, **extra)
-    return env
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -264,7 +256,12 @@ def test_jobs_bounds_requests_in_flight(api_env, tmp_path):
 def test_one_failing_input_among_five_gives_four_outputs_and_exit_1(api_env, tmp_path):
     for i in range(5):
         _copy(DATA / "speech.mp3", tmp_path / "in" / f"{i}.mp3")
-    api_env.fail_next(400, body={"message": "unsupported audio"})
+    # Inputs are prepared ahead, so requests need not arrive in input order: pick 0.mp3's.
+    api_env.fail_next(
+        400,
+        body={"message": "unsupported audio"},
+        when=lambda request: request.files["file"][0].filename == "0.mp3",
+    )
 
     result = run_cli(
         "transcribe", "-j", "1", "-r", str(tmp_path / "in"), "-d", str(tmp_path / "out")
@@ -461,7 +458,7 @@ def test_an_overlapping_second_run_skips_what_the_first_holds(api_env, tmp_path)
     first = subprocess.Popen(
         [sys.executable, "-m", "voxcli", "transcribe", "-j", "2", str(inputs / "a.mp3"),
          str(inputs / "b.mp3"), "-d", str(out)],
-        env=_subprocess_env(api_env, tmp_path),
+        env=subprocess_env(api_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -526,7 +523,7 @@ def test_signal_during_a_run_leaves_no_partial_or_temporary_files(
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", "transcribe", "-j", "3", "-r", str(inputs),
          "-d", str(out), "-f", "srt", "--report", str(tmp_path / "r.jsonl")],
-        env=_subprocess_env(api_env, tmp_path, TMPDIR=str(tmpdir)),
+        env=subprocess_env(api_env, TMPDIR=str(tmpdir)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -581,7 +578,7 @@ def test_no_ansi_codes_when_stdout_and_stderr_are_not_terminals(api_env, tmp_pat
         ["-r", str(tmp_path / "in"), "-d", str(tmp_path / "o"), "-v"],
         ["--stream", str(tmp_path / "in" / "a.wav")],
     ):
-        env = _subprocess_env(api_env, tmp_path)
+        env = subprocess_env(api_env)
         env.pop("NO_COLOR", None)
         env["TERM"] = "xterm-256color"
         result = subprocess.run(
@@ -624,7 +621,7 @@ def _run_on_a_terminal(api_env, tmp_path, args: list[str]) -> tuple[int, str]:
     import pty
 
     leader, follower = pty.openpty()
-    env = _subprocess_env(api_env, tmp_path, TERM="xterm-256color", COLUMNS="120")
+    env = subprocess_env(api_env, TERM="xterm-256color", COLUMNS="120")
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", "transcribe", *args],
         env=env,

@@ -7,7 +7,6 @@ End to end through the real SDK against the fake server, like ``test_batch.py``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -17,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
-from fake_mistral import TEST_API_KEY
+from cli_runner import run_cli, subprocess_env
 
 from voxcli.locks import try_lock
 
@@ -269,7 +267,7 @@ def test_signal_reports_unfinished_inputs_and_leaves_no_empty_folders(api_env, t
     report = tmp_path / "r.jsonl"
     report.write_text('{"earlier": "line"}\n')
     api_env.latency = 60.0
-    env = dict(os.environ, MISTRAL_API_KEY=TEST_API_KEY, MISTRAL_SERVER_URL=api_env.url)
+    env = subprocess_env(api_env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", "transcribe", "-j", "3", "-r", str(inputs),
          "-d", str(out), "--report", str(report)],

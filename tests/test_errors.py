@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_runner import run_cli
+from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY
 
 WAV = str(Path(__file__).parent / "data" / "speech.wav")
@@ -104,13 +104,12 @@ def test_no_arguments_prints_help_without_an_empty_error():
 
 
 def test_closed_stdout_exits_141_quietly(fake_server, tmp_path):
-    import os
     import subprocess
     import sys
 
     # The FLAC's answer comes long after the reader has gone.
     fake_server.delay_fn = lambda r: 1.5 if r.files["file"][0].filename.endswith(".flac") else 0
-    env = {**os.environ, "MISTRAL_API_KEY": TEST_API_KEY, "MISTRAL_SERVER_URL": fake_server.url}
+    env = subprocess_env(fake_server)
     command = ["transcribe", "-f", "jsonl", "--upload", "original", WAV, WAV[:-4] + ".flac"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", *command],

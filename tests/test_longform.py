@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
+from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY, FakeMistral
 
 from voxcli import longform
@@ -394,12 +394,7 @@ def test_interrupting_a_split_run_leaves_no_temp_files_and_resumes(
     fake_server.delay_fn = lambda request: 0.0 if part_number(request) <= 2 else 60.0
     tmp = tmp_path / "proc-tmp"
     tmp.mkdir()
-    env = {
-        **os.environ,
-        "MISTRAL_API_KEY": TEST_API_KEY,
-        "MISTRAL_SERVER_URL": fake_server.url,
-        "TMPDIR": str(tmp),
-    }
+    env = subprocess_env(fake_server, TMPDIR=str(tmp))
     proc = subprocess.Popen(
         [sys.executable, "-m", "voxcli", "transcribe", str(long_wav), *SPLIT, "-j", "2"],
         env=env,

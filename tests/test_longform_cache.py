@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
+from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY
 
 from voxcli.cache import STALE_TEMP_SECONDS, PartCache, normalise_server_url, user_cache_dir
@@ -74,12 +74,7 @@ def test_a_part_answered_before_ctrl_c_is_cached_even_if_never_collected(
     launcher.write_text(LAUNCHER)
     tmp = tmp_path / "proc-tmp"
     tmp.mkdir()
-    env = {
-        **os.environ,
-        "MISTRAL_API_KEY": TEST_API_KEY,
-        "MISTRAL_SERVER_URL": fake_server.url,
-        "TMPDIR": str(tmp),
-    }
+    env = subprocess_env(fake_server, TMPDIR=str(tmp))
     proc = subprocess.Popen(
         [sys.executable, str(launcher), "transcribe", str(long_wav), *SPLIT, "-j", "4"],
         env=env,

@@ -4,7 +4,6 @@ and no temporary file left behind however the run ends."""
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -14,8 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
-from fake_mistral import TEST_API_KEY
+from cli_runner import run_cli, subprocess_env
 
 from voxcli.api import MistralApi
 
@@ -131,12 +129,7 @@ def test_no_temp_file_after_sigint_to_a_real_process(fake_server, stereo_wav, tm
     fake_server.slow_next(60)
     tmp = tmp_path / "proc-tmp"
     tmp.mkdir()
-    env = {
-        **os.environ,
-        "MISTRAL_API_KEY": TEST_API_KEY,
-        "MISTRAL_SERVER_URL": fake_server.url,
-        "TMPDIR": str(tmp),
-    }
+    env = subprocess_env(fake_server, TMPDIR=str(tmp))
     with stereo_wav.open("rb") as audio_in:
         proc = subprocess.Popen(
             [sys.executable, "-m", "voxcli", "transcribe", "-"],
