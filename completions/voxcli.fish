@@ -149,7 +149,7 @@ complete -c voxcli -n '__voxcli_using transcribe' -l max-lines -r -f -d 'Lines p
 complete -c voxcli -n '__voxcli_using transcribe' -l max-cue-duration -r -f -d 'Longest time a cue stays on screen'
 complete -c voxcli -n '__voxcli_using transcribe' -l min-cue-duration -r -f -d 'Shortest time a cue stays on screen (5/6 s), without overlapping the next'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-chars-per-second -r -f -d 'Reading speed to report on with --verbose (not enforced)'
-complete -c voxcli -n '__voxcli_using transcribe' -l highlight-words -d 'Karaoke-style srt/vtt cues, underlining each word as it is spoken (needs --timestamps word)'
+complete -c voxcli -n '__voxcli_using transcribe' -l highlight-words -d 'Karaoke-style srt/vtt cues, underlining each word as it is spoken (asks for word timestamps)'
 complete -c voxcli -n '__voxcli_using transcribe' -l text-width -r -f -d 'Wrap the text format at N characters; 0 keeps one paragraph per line'
 complete -c voxcli -n '__voxcli_using transcribe' -l split-minutes -r -f -d 'Cut recordings longer than MINUTES into parts at quiet points and send the parts in parallel (--jobs)'
 complete -c voxcli -n '__voxcli_using transcribe' -l no-cache -d 'Do not reuse or save finished parts of split recordings (cache: $XDG_CACHE_HOME/voxcli)'

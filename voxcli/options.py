@@ -167,7 +167,7 @@ HighlightWordsOpt = Annotated[
     typer.Option(
         "--highlight-words",
         help="Karaoke-style srt/vtt cues, underlining each word as it is spoken "
-        "(needs --timestamps word).",
+        "(asks for word timestamps).",
         rich_help_panel=SUBTITLES,
     ),
 ]
