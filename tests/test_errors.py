@@ -195,3 +195,15 @@ def test_quiet_silences_config_warnings(fake_server, monkeypatch, tmp_path):
     quiet = run_cli("transcribe", "-q", WAV)
     assert quiet.exit_code == 0
     assert quiet.stderr == ""
+
+
+def test_rewriting_an_output_keeps_its_permissions(api_env, tmp_path):
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "talk.txt"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    result = run_cli("transcribe", WAV, "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert target.read_text() != "old\n"
+    assert (target.stat().st_mode & 0o777) == 0o640
+    assert [p.name for p in target.parent.iterdir()] == ["talk.txt"]

@@ -12,10 +12,23 @@ from typing import TextIO
 from voxcli.errors import ExitCode, InputError, VoxcliError
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do that once, at import, before any
+    # worker thread could create a file under the temporary value.
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
+
+
+def _new_file_mode(path: Path) -> int:
+    """Keep an existing target's permissions; otherwise what any new file would get."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -39,15 +52,25 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates 0600; give the file the mode any new file would get.
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, _new_file_mode(path))  # mkstemp creates 0600
         os.replace(tmp, path)
+        _fsync_directory(directory)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (best effort: not every filesystem allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 class StdoutClosed(VoxcliError):
