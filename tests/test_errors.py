@@ -207,3 +207,12 @@ def test_rewriting_an_output_keeps_its_permissions(api_env, tmp_path):
     assert target.read_text() != "old\n"
     assert (target.stat().st_mode & 0o777) == 0o640
     assert [p.name for p in target.parent.iterdir()] == ["talk.txt"]
+
+
+@pytest.mark.parametrize("command", ["transcribe", "detect-lang"])
+def test_debug_after_the_subcommand_shows_a_masked_traceback(api_env, command):
+    api_env.fail_next(500, body=f'{{"message": "echo {TEST_API_KEY}"}}')
+    result = run_cli(command, WAV, "--retries", "0", "--debug")
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr
+    assert TEST_API_KEY not in result.output

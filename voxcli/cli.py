@@ -73,8 +73,6 @@ def root(
     debug: DebugOpt = False,
 ) -> None:
     """Speech to text from the command line with Mistral's Voxtral models."""
-    if debug:
-        console.set_debug(True)
 
 
 def _env_debug() -> bool:

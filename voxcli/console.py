@@ -51,6 +51,12 @@ def error(message: str, hint: str | None = None) -> None:
         _say("hint: ", "cyan", hint)
 
 
+def input_error(source: object, message: str, hint: str | None = None) -> None:
+    """One input's failure in a multi-input run, named once (most messages name it already)."""
+    name = str(source)
+    error(message if name in message else f"{name}: {message}", hint)
+
+
 def warn(message: str) -> None:
     _say("warning: ", "yellow", message)
 

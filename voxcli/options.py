@@ -97,10 +97,21 @@ QuietOpt = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print only errors on stderr.", rich_help_panel=OUTPUT),
 ]
+
+
+def _enable_debug(value: bool) -> None:
+    if value:
+        from voxcli import console
+
+        console.set_debug(True)
+
+
 DebugOpt = Annotated[
     bool,
     typer.Option(
         "--debug",
+        callback=_enable_debug,
+        is_eager=True,
         help="Show tracebacks on errors (the API key is always masked) (env VOXCLI_DEBUG=1).",
         rich_help_panel=OUTPUT,
     ),

@@ -299,9 +299,7 @@ class _Run:
             raise exc
         self.summary.failed += 1
         self._ready(index, None)
-        # Most input errors already name the file; don't say it twice.
-        named = message if str(job.source) in message else f"{job.source}: {message}"
-        console.error(named, hint)
+        console.input_error(job.source, message, hint)
         if self.options.fail_fast:
             self.stop_submitting = True
 

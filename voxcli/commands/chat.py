@@ -130,8 +130,6 @@ def chat(
     debug: DebugOpt = False,
 ) -> None:
     """Ask a question about audio files, stdin or URLs, and print the answer."""
-    if debug:
-        console.set_debug(True)
     parsed = parse_clips(sources)
     audio_on_stdin = common.check_stdin_sources(
         parsed, api_key_file, example="cat talk.mp3 | voxcli chat - -p 'Summarize'"

@@ -68,8 +68,6 @@ def detect_lang(
     debug: DebugOpt = False,
 ) -> None:
     """Print the language of audio files, stdin or URLs (en, fr, ...)."""
-    if debug:
-        console.set_debug(True)
     parsed = parse_sources(sources)
     audio_on_stdin = common.check_stdin_sources(
         parsed, api_key_file, example="cat talk.mp3 | voxcli detect-lang -"
@@ -101,8 +99,7 @@ def detect_lang(
                 if not several:
                     raise
                 failures += 1
-                named = exc.message if str(source) in exc.message else f"{source}: {exc.message}"
-                console.error(named, exc.hint)
+                console.input_error(source, exc.message, exc.hint)
                 continue
             if language is None:
                 unknown += 1

@@ -240,8 +240,6 @@ def transcribe(
     ] = False,
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
-    if debug:
-        console.set_debug(True)
     if files_from == "-" and api_key_file == "-":
         raise UsageError("stdin cannot carry both the file list and the key (--api-key-file -)")
     raws = list(sources or [])
