@@ -761,6 +761,11 @@ class FakeMistral:
         self._connections: set[socket.socket] = set()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        #: WebSocket endpoints by path: a GET with ``Upgrade: websocket`` on one of these
+        #: paths is recorded like any request, then handed over whole to the route, which
+        #: owns the connection (``h.rfile`` holds what the client sent after the headers,
+        #: ``h.connection`` is the socket) until it returns; the connection is closed then.
+        self.websocket_routes: dict[str, Callable[[_Handler, RecordedRequest], None]] = {}
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -1011,7 +1016,12 @@ class FakeMistral:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._changed.notify_all()
         h.completion = lambda: self._finish(rec)
+        route = self.websocket_routes.get(rec.path)
         try:
+            if route is not None and rec.headers.get("Upgrade", "").lower() == "websocket":
+                h.close_connection = True
+                route(h, rec)
+                return
             self._read_request(h, rec)
             self._respond(h, rec)
         except (_ClientGone, ConnectionError, OSError):
