@@ -531,14 +531,14 @@ def reference_cuts(
 ) -> list[float]:
     """The cuts found from the whole file's envelope at once: what iter_split_points,
     which decides each cut while reading, must agree with."""
-    with audio._open_reader(path) as reader:
+    with audio.open_reader(path) as reader:
         rate = reader.samplerate
         win = max(1, round(window_seconds * rate))
         block = win * max(1, round(10 * rate / win))
         buf = np.empty((block, reader.channels), dtype=np.float32)
         squares: list[np.ndarray] = []
         total = 0
-        for mono in audio._mono_blocks(reader, buf, None):
+        for mono in audio.mono_blocks(reader, buf, None):
             total += len(mono)
             whole = len(mono) // win * win
             if whole:
@@ -549,8 +549,8 @@ def reference_cuts(
     hop, duration = win / rate, total / rate
     cuts: list[float] = []
     pos = 0.0
-    while window := audio._cut_window(pos, duration, part, search_seconds, hop, len(env)):
-        cuts.append(audio._choose_cut(env, hop, *window))
+    while window := audio.cut_window(pos, duration, part, search_seconds, hop, len(env)):
+        cuts.append(audio.choose_cut(env, hop, *window))
         pos = cuts[-1]
     return cuts
 
@@ -651,7 +651,7 @@ def test_iter_split_points_matches_the_whole_file_reference(
 def test_iter_split_points_yields_each_cut_before_reading_the_rest(tmp_path: Path) -> None:
     src = write(tmp_path / "talk.wav", bursts(16000, 0.0), 16000)
     reads: list[int] = []
-    real = audio._mono_blocks
+    real = audio.mono_blocks
 
     def counting(*args, **kwargs):
         for block in real(*args, **kwargs):
@@ -659,7 +659,7 @@ def test_iter_split_points_yields_each_cut_before_reading_the_rest(tmp_path: Pat
             yield block
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(audio, "_mono_blocks", counting)
+        mp.setattr(audio.split, "mono_blocks", counting)
         cuts = audio.iter_split_points(src, 20.0)
         first = next(cuts)
         assert SILENCES[0][0] < first < SILENCES[0][1]

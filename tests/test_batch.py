@@ -20,7 +20,7 @@ import pytest
 from audio_factory import make_tone_wav
 from cli_runner import run_cli, subprocess_env
 
-from voxcli.locks import LOCK_SUFFIX, lock_path, try_lock
+from voxcli.engine.locks import LOCK_SUFFIX, lock_path, try_lock
 
 DATA = Path(__file__).parent / "data"
 
@@ -708,7 +708,6 @@ def test_stream_refuses_what_it_cannot_do(api_env, extra, message):
 
 
 def test_counted_uploads_send_the_exact_bytes(api_env, tmp_path):
-    from voxcli import uploads
     from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
     from voxcli.config import resolve_settings
 
@@ -716,11 +715,11 @@ def test_counted_uploads_send_the_exact_bytes(api_env, tmp_path):
     seen: list[tuple[int, int]] = []
     api_env.fail_next(503, headers={"Retry-After": "0"})
     try:
-        with uploads.watching(lambda sent, total: seen.append((sent, total))):
-            api.transcribe(
-                TranscriptionParams(model="voxtral-mini-latest"),
-                AudioPayload("speech.wav", path=DATA / "speech.wav"),
-            )
+        api.transcribe(
+            TranscriptionParams(model="voxtral-mini-latest"),
+            AudioPayload("speech.wav", path=DATA / "speech.wav"),
+            on_upload=lambda sent, total: seen.append((sent, total)),
+        )
     finally:
         api.close()
     size = (DATA / "speech.wav").stat().st_size

@@ -18,7 +18,7 @@ import pytest
 from audio_factory import make_tone_wav
 from cli_runner import run_cli, subprocess_env
 
-from voxcli.locks import try_lock
+from voxcli.engine.locks import try_lock
 
 DATA = Path(__file__).parent / "data"
 
@@ -65,7 +65,7 @@ def test_two_processes_appending_to_one_report_lose_no_line(tmp_path):
         """
         import os, sys, time
         from pathlib import Path
-        from voxcli.report import ReportWriter
+        from voxcli.output.report import ReportWriter
         name, report, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
         writer = ReportWriter(report)  # both open before either writes
         print("ready", flush=True)
@@ -191,7 +191,7 @@ class _Recorder:
 
 
 def test_progress_counts_skipped_locked_and_failed_inputs(api_env, tmp_path, monkeypatch):
-    import voxcli.commands.transcribe as transcribe_command
+    import voxcli.commands.transcribe.command as transcribe_command
 
     recorder = _Recorder()
     monkeypatch.setattr(transcribe_command, "make_progress", lambda **_: recorder)
@@ -216,7 +216,7 @@ def test_progress_counts_skipped_locked_and_failed_inputs(api_env, tmp_path, mon
 
 
 def test_rich_progress_reaches_the_total_without_begin():
-    from voxcli.progress import RichProgress
+    from voxcli.output.progress import RichProgress
 
     progress = RichProgress()
     progress.start(3)

@@ -17,9 +17,8 @@ from cli_runner import run_cli
 from fake_mistral import TEST_API_KEY
 
 from voxcli import console
-from voxcli.api import ChatResult
-from voxcli.chat import read_prompt, write_answer
 from voxcli.cli import run
+from voxcli.commands.chat.messages import read_prompt, write_answer
 from voxcli.errors import UsageError
 
 DATA = Path(__file__).parent / "data"
@@ -466,8 +465,7 @@ def test_cut_off_answer_is_reported_on_stderr(api_env):
 
 def test_write_answer_holds_back_trailing_newlines_until_more_text():
     out = io.StringIO()
-    result = ChatResult("a\n\nb\n", "m", {}, "stop")
-    assert write_answer(["a\n", "\n", "b\n", result], out) is result
+    write_answer(["a\n", "\n", "b\n"], out)
     assert out.getvalue() == "a\n\nb\n"
 
 

@@ -14,7 +14,7 @@ import typer
 import typer.main
 
 from tests.cli_runner import run_cli
-from voxcli.audio_formats import AUDIO_EXTENSIONS
+from voxcli.audio.formats import AUDIO_EXTENSIONS
 from voxcli.completion import SCRIPT_NAMES, SHELLS, render, scripts
 from voxcli.completion.generate import app_spec, command_spec, value_kind
 from voxcli.completion.install import script_path

@@ -24,7 +24,7 @@ from audio_factory import make_tone_wav
 from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY, FakeMistral
 
-from voxcli import longform
+from voxcli.engine import longform
 
 # 61 s of tone with three pauses; with --split-minutes 0.25 (15 s parts, cuts may move
 # +-3.75 s) each cut has exactly one pause within reach.

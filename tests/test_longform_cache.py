@@ -16,7 +16,7 @@ from audio_factory import make_tone_wav
 from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY
 
-from voxcli.cache import STALE_TEMP_SECONDS, PartCache, normalise_server_url, user_cache_dir
+from voxcli.engine.cache import STALE_TEMP_SECONDS, PartCache, normalise_server_url, user_cache_dir
 
 SILENCES = [(13.5, 15.5), (29.0, 31.0), (44.6, 46.4)]
 SPLIT = ("--split-minutes", "0.25")  # 61 s -> 4 parts, one cut in each pause

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voxcli import longform
 from voxcli.api import TranscriptionParams
 from voxcli.audio import AudioInfo
-from voxcli.cache import PartCache, part_key, user_cache_dir
+from voxcli.engine import longform
+from voxcli.engine.cache import PartCache, part_key, user_cache_dir
+from voxcli.engine.longform import SplitOptions, merge_parts, plan_split
 from voxcli.errors import ExitCode, InputError, UsageError
-from voxcli.longform import SplitOptions, merge_parts, plan_split
 from voxcli.transcript import Segment, Transcript, Usage, Word
 
 PARAMS = TranscriptionParams(model="voxtral-mini-latest")

@@ -9,7 +9,7 @@ import pytest
 from audio_factory import make_tone_wav
 from cli_runner import run_cli
 
-from voxcli import longform
+from voxcli.engine import longform
 
 
 @pytest.fixture

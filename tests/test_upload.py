@@ -112,7 +112,7 @@ def test_no_temp_file_after_a_server_error(api_env, stereo_wav, temp_dir):
 def test_no_temp_file_after_ctrl_c_during_the_upload(api_env, stereo_wav, temp_dir, mocker):
     seen: list[list[str]] = []
 
-    def interrupted(self, params, payload):
+    def interrupted(self, params, payload, on_upload=None):
         # The runner keeps a run's temporary files in a private folder of its own.
         seen.append(sorted(p.name for p in temp_dir.rglob("*") if p.is_file()))
         raise KeyboardInterrupt

@@ -15,11 +15,13 @@ from typing import Annotated
 import typer
 
 from voxcli import __version__, console, signals
-from voxcli.commands import chat, detect_lang, transcribe
 from voxcli.commands import completion as completion_command
+from voxcli.commands import detect_lang
+from voxcli.commands.chat import command as chat
+from voxcli.commands.transcribe import command as transcribe
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
-from voxcli.output import StdoutClosed
+from voxcli.output.sinks import StdoutClosed
 from voxcli.redact import redact
 
 app = typer.Typer(

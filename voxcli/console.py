@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,9 @@ from voxcli.redact import redact
 if TYPE_CHECKING:
     from rich.console import Console
 
+
+Say = Callable[[str], None]
+"""Where a piece of library code sends a line meant for the user (a warning, a --verbose note)."""
 
 _debug = {"enabled": False}
 

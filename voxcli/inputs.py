@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
-from voxcli.audio_formats import AUDIO_EXTENSIONS
+from voxcli.audio.formats import AUDIO_EXTENSIONS
 from voxcli.errors import InputError, UsageError
 from voxcli.sources import Source, parse_source
 from voxcli.textfiles import read_flag_file

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from voxcli import console
-from voxcli.output import write_stdout
+from voxcli.output.sinks import write_stdout
 
 ShellName = Literal["bash", "zsh", "fish"]
 

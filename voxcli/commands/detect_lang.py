@@ -10,8 +10,8 @@ import typer
 
 from voxcli import console
 from voxcli.commands import common
+from voxcli.engine.langdetect import DEFAULT_SAMPLE_SECONDS, UNKNOWN, detect_language
 from voxcli.errors import AuthError, VoxcliError
-from voxcli.langdetect import DEFAULT_SAMPLE_SECONDS, UNKNOWN, detect_language
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -24,7 +24,7 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output import write_stdout
+from voxcli.output.sinks import write_stdout
 from voxcli.sources import Source, parse_sources
 
 

@@ -54,7 +54,7 @@ def script_path(shell: str, env: Mapping[str, str]) -> Path:
 
 def install(shell: str, script: str, env: Mapping[str, str]) -> Installed:
     """Write *script* where *shell* finds it, unless it is already there, byte for byte."""
-    from voxcli.output import write_atomic
+    from voxcli.output.sinks import write_atomic
 
     path = script_path(shell, env)
     try:

@@ -30,7 +30,7 @@ def stale(directory: Path) -> list[Path]:
 
 def write(directory: Path) -> list[Path]:
     """Regenerate every script in *directory*; returns those that changed."""
-    from voxcli.output import write_atomic
+    from voxcli.output.sinks import write_atomic
 
     changed = stale(directory)
     by_name = {name: shell for shell, name in SCRIPT_NAMES.items()}

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import BinaryIO, TextIO
 
-from voxcli import audio, longform
+from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
+from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
+from voxcli.console import Say as Report
+from voxcli.engine import longform
 from voxcli.errors import InputError
-from voxcli.pipeline import Report, local_audio_path, prepared_audio, probe_source, upload_summary
 from voxcli.sizes import format_size
 from voxcli.sources import Source
 

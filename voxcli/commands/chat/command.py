@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from voxcli import console
-from voxcli.api import ChatParams, ChatResult
-from voxcli.chat import (
+from voxcli.api import ChatParams
+from voxcli.commands import common
+from voxcli.commands.chat.messages import (
     DEFAULT_UPLOAD_THRESHOLD,
     answer_json,
     audio_refs,
@@ -19,7 +20,6 @@ from voxcli.chat import (
     read_prompt,
     write_answer,
 )
-from voxcli.commands import common
 from voxcli.config import CHAT_MODEL_SETTING
 from voxcli.options import (
     OUTPUT,
@@ -34,7 +34,7 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output import write_stdout
+from voxcli.output.sinks import write_stdout
 from voxcli.sizes import parse_size
 
 
@@ -165,8 +165,13 @@ def chat(
             result = api.chat(params, messages)
             write_stdout(json.dumps(answer_json(result), ensure_ascii=False) + "\n")
             return
-        pieces = api.chat_stream(params, messages) if stream else _whole(api.chat(params, messages))
-        result = write_answer(pieces, sys.stdout)
+        if stream:
+            with api.chat_stream(params, messages) as answer:
+                write_answer(answer, sys.stdout)
+            result = answer.result
+        else:
+            result = api.chat(params, messages)
+            write_answer([result.text], sys.stdout)
     if not quiet and (warning := _CUT_OFF.get(result.finish_reason or "")):
         console.warn(warning)
 
@@ -177,8 +182,3 @@ _CUT_OFF = {
     "model_length": "the answer was cut off: the model's context is full "
     "(finish reason: model_length)",
 }
-
-
-def _whole(result: ChatResult) -> list[str | ChatResult]:
-    """A finished answer in the shape of a stream, so it prints the same way."""
-    return [result.text, result]

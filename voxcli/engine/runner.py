@@ -27,17 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from voxcli import console, signals, uploads
+from voxcli import console, signals
+from voxcli.engine.locks import OutputLock, try_lock
 from voxcli.errors import AuthError, ExitCode, VoxcliError
-from voxcli.locks import OutputLock, try_lock
-from voxcli.output import write_atomic, write_stdout
-from voxcli.progress import NullProgress
-from voxcli.report import ReportWriter
+from voxcli.output.progress import NullProgress
+from voxcli.output.report import ReportWriter
+from voxcli.output.sinks import write_atomic, write_stdout
 from voxcli.sources import Source
 from voxcli.transcript import Transcript
 
 Status = Literal["done", "skipped", "locked", "failed", "cancelled"]
-TranscribeOne = Callable[[Source], Transcript]
+TranscribeOne = Callable[..., Transcript]
+"""``transcribe_one(source, on_upload=callback)``."""
 Render = Callable[[Transcript], str]
 
 
@@ -230,8 +231,7 @@ class _Run:
         def on_upload(sent: int, total: int) -> None:
             self.progress.uploaded(index, sent, total)
 
-        with uploads.watching(on_upload):
-            transcript = self.transcribe_one(job.source)
+        transcript = self.transcribe_one(job.source, on_upload=on_upload)
         return _Result(transcript, self.render(transcript), started)
 
     def _collect(self, future: Future[_Result]) -> None:

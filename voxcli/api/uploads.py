@@ -1,39 +1,23 @@
-"""Optional upload progress: a file wrapper that counts the bytes the HTTP client reads.
+"""Upload progress: a file wrapper that counts the bytes the HTTP client reads.
 
-The runner registers a callback for the current thread with :func:`watching`; the API
-layer passes every file it uploads through :func:`watch`, which is a no-op (the file
-itself) when nobody is watching. Cheap: one call per 64 KiB chunk read.
+Whoever wants progress passes a callback with the request (``on_upload``); the API layer
+wraps the file it uploads with :func:`counting`, which is the file itself when nobody
+listens. Cheap: one call per 64 KiB chunk read.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import BinaryIO
 
 UploadCallback = Callable[[int, int], None]
 """Called with (bytes read so far, total bytes of the file)."""
 
-_local = threading.local()
 
-
-@contextmanager
-def watching(callback: UploadCallback) -> Iterator[None]:
-    """Report the uploads this thread makes to ``callback`` while the block runs."""
-    previous = getattr(_local, "callback", None)
-    _local.callback = callback
-    try:
-        yield
-    finally:
-        _local.callback = previous
-
-
-def watch(stream: BinaryIO) -> BinaryIO | CountingReader:
-    """``stream`` wrapped to report its reads, if this thread is being watched."""
-    callback = getattr(_local, "callback", None)
+def counting(stream: BinaryIO, callback: UploadCallback | None) -> BinaryIO | CountingReader:
+    """``stream`` wrapped to report its reads to ``callback`` (the stream itself if None)."""
     return stream if callback is None else CountingReader(stream, callback)
 
 

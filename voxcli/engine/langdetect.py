@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.pipeline import local_audio_path, prepared_audio, probe_source
+from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source
 from voxcli.sources import Source
 
 DEFAULT_SAMPLE_SECONDS = 30.0

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, TextIO
 
 from voxcli.api import ChatResult, MistralApi
+from voxcli.audio.prepare import PreparedAudio, local_audio_path, prepared_audio
+from voxcli.console import Say as Report
 from voxcli.errors import UsageError
-from voxcli.output import write_stdout
-from voxcli.pipeline import PreparedAudio, Report, local_audio_path, prepared_audio
+from voxcli.output.sinks import write_stdout
 from voxcli.sizes import format_size
 from voxcli.sources import Source, parse_source
 
@@ -167,38 +168,27 @@ def _describe(ready: PreparedAudio) -> str:
     return f"{sent} of 16 kHz mono FLAC (was {format_size(ready.original_bytes)})"
 
 
-def write_answer(pieces: Iterable[str | ChatResult], out: TextIO) -> ChatResult:
+def write_answer(pieces: Iterable[str], out: TextIO) -> None:
     """Print text deltas as they arrive (flushed) and end with exactly one newline.
 
     Trailing newlines of the answer are held back until more text follows, so the
-    output ends with one newline whatever the model sent. Returns the final result.
+    output ends with one newline whatever the model sent.
     """
-    result: ChatResult | None = None
     pending = ""
     wrote = False
     try:
         for piece in pieces:
-            if isinstance(piece, ChatResult):
-                result = piece
-                continue
             text = pending + piece
             body = text.rstrip("\r\n")
             pending = text[len(body) :]
             if body:
                 write_stdout(body, out)
                 wrote = True
-    finally:
-        try:
-            # A stream left suspended (broken pipe, Ctrl-C) would hold its request slot,
-            # and the cleanup (deleting uploads) needs one: end it now, not at GC time.
-            close = getattr(pieces, "close", None)
-            if close is not None:
-                close()
-        finally:
-            if wrote or result is not None:
-                write_stdout("\n", out)
-    assert result is not None, "the answer stream ended without a result"
-    return result
+    except BaseException:
+        if wrote:  # end the line of an interrupted answer
+            write_stdout("\n", out)
+        raise
+    write_stdout("\n", out)
 
 
 def answer_json(result: ChatResult) -> dict[str, Any]:

@@ -22,18 +22,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.cache import PartCache, part_key, user_cache_dir
+from voxcli.console import Say as Report
+from voxcli.engine.cache import PartCache, part_key, user_cache_dir
 from voxcli.errors import InputError, UsageError, VoxcliError
 from voxcli.sizes import format_size
 from voxcli.sources import Source
 from voxcli.transcript import Segment, Transcript, Usage, Word, transcript_from_response
-
-if TYPE_CHECKING:  # pipeline imports this module: the alias is only needed for annotations
-    from voxcli.pipeline import Report
 
 MAX_UPLOAD_BYTES = 512 * 1000 * 1000
 """The API's file limit ("512 MB"; read as the smaller decimal megabytes). Tests lower it."""

@@ -14,8 +14,12 @@ from voxcli import console, inputs, render
 from voxcli.api import TranscriptionParams
 from voxcli.commands import common
 from voxcli.config import Settings
+from voxcli.console import Say as Report
+from voxcli.engine.longform import SplitOptions
+from voxcli.engine.pipeline import transcribe_source
+from voxcli.engine.runner import Job, RunOptions, run_jobs
+from voxcli.engine.streaming import stream_source
 from voxcli.errors import InputError, UsageError
-from voxcli.longform import SplitOptions
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -38,16 +42,13 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
+from voxcli.output.progress import make_progress, stderr_is_terminal
+from voxcli.output.report import ReportWriter
 from voxcli.params import (
     collect_bias_terms,
     normalise_language,
     timestamp_granularities,
 )
-from voxcli.pipeline import Report, transcribe_source
-from voxcli.progress import make_progress, stderr_is_terminal
-from voxcli.report import ReportWriter
-from voxcli.runner import Job, RunOptions, run_jobs
-from voxcli.streaming import stream_source
 from voxcli.transcript import Transcript
 
 

@@ -1,0 +1,80 @@
+"""The API layer: the only code that talks to the mistralai SDK (imported lazily).
+
+Split by concern: :mod:`.client` (the SDK client, transport, request slots),
+:mod:`.errors` (failures translated by exception type), :mod:`.transcriptions`,
+:mod:`.chat` and :mod:`.files`. :class:`MistralApi` is the facade the rest of voxcli
+uses; it returns our own types (:mod:`.types`) or plain JSON data, never SDK objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from voxcli.api import chat as _chat
+from voxcli.api import files as _files
+from voxcli.api import transcriptions as _transcriptions
+from voxcli.api.client import ApiClient
+from voxcli.api.types import (
+    SIGNED_URL_EXPIRY_HOURS,
+    AudioPayload,
+    ChatParams,
+    ChatResult,
+    TranscriptionParams,
+)
+from voxcli.api.uploads import UploadCallback
+
+__all__ = [
+    "SIGNED_URL_EXPIRY_HOURS",
+    "AudioPayload",
+    "ChatParams",
+    "ChatResult",
+    "ChatStream",
+    "MistralApi",
+    "TranscriptionParams",
+]
+
+ChatStream = _chat.ChatStream
+
+
+class MistralApi(ApiClient):
+    """The calls voxcli makes, on one SDK client shared by the whole run."""
+
+    def transcribe(
+        self,
+        params: TranscriptionParams,
+        audio: AudioPayload,
+        on_upload: UploadCallback | None = None,
+    ) -> dict[str, Any]:
+        """Send one transcription request; the response as a plain dict."""
+        return _transcriptions.transcribe(self, params, audio, on_upload)
+
+    def transcribe_stream(
+        self,
+        params: TranscriptionParams,
+        audio: AudioPayload,
+        on_upload: UploadCallback | None = None,
+    ) -> Iterator[str]:
+        """Stream one transcription: the text deltas as the API sends them."""
+        return _transcriptions.transcribe_stream(self, params, audio, on_upload)
+
+    def chat(self, params: ChatParams, messages: list[dict[str, Any]]) -> ChatResult:
+        """Send one chat request and wait for the whole answer."""
+        return _chat.chat(self, params, messages)
+
+    def chat_stream(self, params: ChatParams, messages: list[dict[str, Any]]) -> ChatStream:
+        """Stream one chat answer: iterate for text, then read ``.result``."""
+        return _chat.ChatStream(self, params, messages)
+
+    def upload_file(self, path: Path, file_name: str, purpose: str = "audio") -> str:
+        """Upload a file through the Files API; return its id."""
+        return _files.upload_file(self, path, file_name, purpose)
+
+    def signed_url(self, file_id: str, expiry_hours: int | None = None) -> str:
+        """A signed URL to an uploaded file."""
+        return _files.signed_url(self, file_id, expiry_hours)
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete an uploaded file."""
+        _files.delete_file(self, file_id)

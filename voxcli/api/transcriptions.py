@@ -1,0 +1,90 @@
+"""``/v1/audio/transcriptions``: one request, or one streamed request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any, BinaryIO
+
+from voxcli.api.client import ApiClient
+from voxcli.api.types import AudioPayload, TranscriptionParams
+from voxcli.api.uploads import UploadCallback, counting
+
+Response = dict[str, Any]
+"""A transcription response as plain JSON data (what the part cache stores)."""
+
+
+def transcribe(
+    client: ApiClient,
+    params: TranscriptionParams,
+    audio: AudioPayload,
+    on_upload: UploadCallback | None = None,
+) -> Response:
+    """Send one transcription request; the response as a plain dict."""
+    kwargs = _kwargs(params)
+    with client.call() as sdk, ExitStack() as stack:
+        response = sdk.audio.transcriptions.complete(
+            **_audio_kwargs(audio, stack, on_upload), **kwargs
+        )
+    return response.model_dump(mode="json", by_alias=True)
+
+
+def transcribe_stream(
+    client: ApiClient,
+    params: TranscriptionParams,
+    audio: AudioPayload,
+    on_upload: UploadCallback | None = None,
+) -> Iterator[str]:
+    """Stream one transcription: yield the text deltas as the API sends them.
+
+    The request holds a ``--jobs`` slot until the stream ends; errors, including a
+    connection lost half-way, are translated as :func:`transcribe`'s are.
+    """
+    kwargs = _kwargs(params)
+    with client.call() as sdk, ExitStack() as stack:
+        events = sdk.audio.transcriptions.stream(**_audio_kwargs(audio, stack, on_upload), **kwargs)
+        with events:
+            for event in events:
+                if event.event == "transcription.text.delta":
+                    text = getattr(event.data, "text", None)
+                    if text:
+                        yield text
+
+
+def wire_name(name: str) -> str:
+    """A file name that can go in a multipart header (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def file_part(
+    audio: AudioPayload, stack: ExitStack, on_upload: Callable[[int, int], None] | None
+) -> dict[str, Any]:
+    """The SDK's ``file`` argument for a local payload, streamed from disk."""
+    assert audio.path is not None
+    stream: BinaryIO = stack.enter_context(audio.path.open("rb"))
+    return {
+        "file_name": wire_name(audio.file_name),
+        "content": counting(stream, on_upload),
+        "content_type": audio.content_type,
+    }
+
+
+def _audio_kwargs(
+    audio: AudioPayload, stack: ExitStack, on_upload: UploadCallback | None
+) -> dict[str, Any]:
+    if audio.url is not None:
+        return {"file_url": audio.url}
+    return {"file": file_part(audio, stack, on_upload)}
+
+
+def _kwargs(params: TranscriptionParams) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"model": params.model, "diarize": params.diarize}
+    if params.language is not None:
+        kwargs["language"] = params.language
+    if params.temperature is not None:
+        kwargs["temperature"] = params.temperature
+    if params.context_bias:
+        kwargs["context_bias"] = list(params.context_bias)
+    if params.timestamp_granularities:
+        kwargs["timestamp_granularities"] = list(params.timestamp_granularities)
+    return kwargs

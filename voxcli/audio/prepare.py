@@ -1,0 +1,86 @@
+"""A local source made ready to send: stdin spooled, the file probed, lossless audio
+re-encoded to 16 kHz mono FLAC when that is smaller. Temporary files always go away."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from voxcli.api.types import AudioPayload
+from voxcli.audio.encode import encode_flac_16k_mono
+from voxcli.audio.probe import AudioInfo, plan_upload, probe
+from voxcli.audio.spool import spool_stdin, temp_audio_path
+from voxcli.errors import InputError
+from voxcli.sizes import format_size
+from voxcli.sources import Source
+
+
+@dataclass(frozen=True)
+class PreparedAudio:
+    """What will be uploaded for a local source, and how it compares to the original."""
+
+    payload: AudioPayload
+    info: AudioInfo
+    original_bytes: int
+    sent_bytes: int
+
+
+@contextmanager
+def local_audio_path(source: Source, stdin: BinaryIO | None) -> Iterator[Path]:
+    """The source's path on disk; stdin is spooled to a temporary file first."""
+    if source.kind == "stdin":
+        if stdin is None:
+            raise ValueError("stdin source without a stdin stream")
+        spooled = spool_stdin(stdin)
+        try:
+            yield spooled
+        finally:
+            spooled.unlink(missing_ok=True)
+    else:
+        assert source.path is not None
+        yield source.path
+
+
+def probe_source(source: Source, path: Path) -> AudioInfo:
+    """Probe a local source's file; errors name stdin, not our temporary spool file."""
+    try:
+        return probe(path)
+    except InputError as exc:
+        if source.kind != "stdin":
+            raise
+        raise InputError(exc.message.replace(str(path), "audio on stdin"), exc.hint) from None
+
+
+@contextmanager
+def prepared_audio(
+    source: Source, path: Path, upload_mode: str, info: AudioInfo | None = None
+) -> Iterator[PreparedAudio]:
+    """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
+    if info is None:
+        info = probe_source(source, path)
+    name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
+    if plan_upload(info, upload_mode) == "original":
+        yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
+        return
+    with temp_audio_path(".flac") as flac:
+        encoded = encode_flac_16k_mono(path, flac)
+        if encoded.bytes >= info.size:  # e.g. 8 kHz mu-law WAV: the original is smaller
+            yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
+            return
+        payload = AudioPayload(f"{Path(name).stem}.flac", path=flac)
+        yield PreparedAudio(payload, info, info.size, encoded.bytes)
+
+
+def upload_summary(source: Source, ready: PreparedAudio) -> str:
+    """The ``--verbose`` line saying what is sent for one request, and how much was saved."""
+    sent, original = ready.sent_bytes, ready.original_bytes
+    if sent == original:
+        return f"{source}: sending {format_size(sent)} as is"
+    saved = 100 * (1 - sent / original) if original else 0.0
+    return (
+        f"{source}: sending {format_size(sent)} of 16 kHz mono FLAC "
+        f"instead of {format_size(original)} ({saved:.0f}% less)"
+    )

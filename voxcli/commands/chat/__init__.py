@@ -1,0 +1,1 @@
+"""``voxcli chat``: questions about audio."""

@@ -1,0 +1,1 @@
+"""``voxcli transcribe``: the command, and the pure request it builds from the flags."""
