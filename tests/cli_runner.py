@@ -1,14 +1,23 @@
-"""Run the voxcli CLI in-process, the way a shell would, and capture what it prints."""
+"""Run the voxcli CLI in-process, the way a shell would, and capture what it prints.
+
+The run gets an :class:`~voxcli.env.Environment` built here (streams, terminal state,
+variables, temporary directory, limits) instead of the process's own. ``sys.std*`` are
+pointed at the same streams only for what Click itself prints (help, usage errors).
+"""
 
 from __future__ import annotations
 
 import io
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 from unittest import mock
 
-from voxcli import console
 from voxcli.cli import run
+from voxcli.env import Environment, Limits
 
 
 @dataclass(frozen=True)
@@ -22,31 +31,51 @@ class Result:
         return self.stdout + self.stderr
 
 
-class _Stdin(io.TextIOWrapper):
-    def isatty(self) -> bool:
-        return False
-
-
-def run_cli(*args: str, stdin: bytes | str = b"") -> Result:
-    """Call ``voxcli ARGS`` in this process with the given stdin; never raises SystemExit."""
+def make_env(
+    *,
+    stdin: bytes | str = b"",
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin_isatty: bool = False,
+    stderr_isatty: bool = False,
+    limits: Limits | None = None,
+    temp_dir: Path | None = None,
+) -> Environment:
+    """A test environment: the given stdin, in-memory stdout/stderr, this process's
+    variables, and ``tempfile.gettempdir()`` unless ``temp_dir`` is given."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    fake_stdin = _Stdin(io.BytesIO(data), encoding="utf-8")
-    out, err = io.StringIO(), io.StringIO()
-    console.stderr_console.cache_clear()
+    return Environment(
+        stdin=io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+        stdout=stdout if stdout is not None else io.StringIO(),
+        stderr=stderr if stderr is not None else io.StringIO(),
+        environ=dict(os.environ),
+        temp_dir=temp_dir or Path(tempfile.gettempdir()),
+        stdin_isatty=stdin_isatty,
+        stderr_isatty=stderr_isatty,
+        limits=limits or Limits(),
+    )
+
+
+def run_env(env: Environment, *args: str) -> int:
+    """Call ``voxcli ARGS`` with ``env``; Click's own output goes to env's streams too."""
     with (
-        mock.patch.object(sys, "stdin", fake_stdin),
-        mock.patch.object(sys, "stdout", out),
-        mock.patch.object(sys, "stderr", err),
+        mock.patch.object(sys, "stdin", env.stdin),
+        mock.patch.object(sys, "stdout", env.stdout),
+        mock.patch.object(sys, "stderr", env.stderr),
     ):
-        code = run(list(args))
-    console.stderr_console.cache_clear()
-    return Result(int(code), out.getvalue(), err.getvalue())
+        return int(run(list(args), env))
+
+
+def run_cli(*args: str, stdin: bytes | str = b"", limits: Limits | None = None) -> Result:
+    """Call ``voxcli ARGS`` in this process with the given stdin; never raises SystemExit."""
+    env = make_env(stdin=stdin, limits=limits)
+    code = run_env(env, *args)
+    assert isinstance(env.stdout, io.StringIO) and isinstance(env.stderr, io.StringIO)
+    return Result(code, env.stdout.getvalue(), env.stderr.getvalue())
 
 
 def subprocess_env(server: object, **extra: str) -> dict[str, str]:
     """The environment for ``python -m voxcli`` in a subprocess, talking to the fake *server*."""
-    import os
-
     from fake_mistral import TEST_API_KEY
 
     env = dict(os.environ)

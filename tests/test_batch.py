@@ -207,8 +207,9 @@ def test_inputs_that_still_collide_are_refused_before_sending(api_env, tmp_path,
     ],
 )
 def test_output_naming_rules(tmp_path, given, expected):
-    from voxcli.inputs import InputItem, relative_output
+    from voxcli.inputs import InputItem
     from voxcli.sources import parse_source
+    from voxcli.targets import relative_output
 
     cwd = tmp_path / "cwd"
     source = parse_source(given.replace("CWD", str(cwd)))
@@ -711,7 +712,7 @@ def test_counted_uploads_send_the_exact_bytes(api_env, tmp_path):
     from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
     from voxcli.config import resolve_settings
 
-    api = MistralApi(resolve_settings(retries=1), max_in_flight=1)
+    api = MistralApi(resolve_settings(retries=1, env=os.environ), max_in_flight=1)
     seen: list[tuple[int, int]] = []
     api_env.fail_next(503, headers={"Retry-After": "0"})
     try:

@@ -6,6 +6,7 @@ End to end through the real SDK against the fake server, like ``test_batch.py``.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import signal
@@ -191,10 +192,10 @@ class _Recorder:
 
 
 def test_progress_counts_skipped_locked_and_failed_inputs(api_env, tmp_path, monkeypatch):
-    import voxcli.commands.transcribe.command as transcribe_command
+    import voxcli.commands.transcribe.run as transcribe_run
 
     recorder = _Recorder()
-    monkeypatch.setattr(transcribe_command, "make_progress", lambda **_: recorder)
+    monkeypatch.setattr(transcribe_run, "make_progress", lambda **_: recorder)
     for name in ("a", "b", "c", "d"):
         _copy(DATA / "speech.mp3", tmp_path / "in" / f"{name}.mp3")
     (tmp_path / "out").mkdir()
@@ -216,9 +217,10 @@ def test_progress_counts_skipped_locked_and_failed_inputs(api_env, tmp_path, mon
 
 
 def test_rich_progress_reaches_the_total_without_begin():
+    from voxcli.console import Console
     from voxcli.output.progress import RichProgress
 
-    progress = RichProgress()
+    progress = RichProgress(Console(io.StringIO(), color=False).rich())
     progress.start(3)
     try:
         for index in range(3):

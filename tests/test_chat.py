@@ -13,10 +13,9 @@ from unittest import mock
 import pytest
 import soundfile
 from audio_factory import make_tone_wav
-from cli_runner import run_cli
+from cli_runner import make_env, run_cli, run_env
 from fake_mistral import TEST_API_KEY
 
-from voxcli import console
 from voxcli.cli import run
 from voxcli.commands.chat.messages import read_prompt, write_answer
 from voxcli.errors import UsageError
@@ -312,7 +311,7 @@ def test_prompt_is_not_read_from_a_terminal():
             return True
 
     with pytest.raises(UsageError):
-        read_prompt(None, stdin=Tty("never read"), stdin_busy=False)
+        read_prompt(None, stdin=Tty("never read"), stdin_busy=False, stdin_isatty=True)
 
 
 def test_stdin_can_be_given_only_once(api_env):
@@ -347,19 +346,7 @@ class _RecordingStdout(io.StringIO):
 
 def _run_recording(*args: str) -> tuple[int, _RecordingStdout, str]:
     out, err = _RecordingStdout(), io.StringIO()
-
-    class Stdin(io.TextIOWrapper):
-        def isatty(self) -> bool:
-            return False
-
-    console.stderr_console.cache_clear()
-    with (
-        mock.patch.object(sys, "stdin", Stdin(io.BytesIO(b""), encoding="utf-8")),
-        mock.patch.object(sys, "stdout", out),
-        mock.patch.object(sys, "stderr", err),
-    ):
-        code = run(list(args))
-    console.stderr_console.cache_clear()
+    code = run_env(make_env(stdout=out, stderr=err), *args)
     return code, out, err.getvalue()
 
 

@@ -18,6 +18,7 @@ from voxcli.audio.formats import AUDIO_EXTENSIONS
 from voxcli.completion import SCRIPT_NAMES, SHELLS, render, scripts
 from voxcli.completion.generate import app_spec, command_spec, value_kind
 from voxcli.completion.install import script_path
+from voxcli.completion.scripts import live_command
 from voxcli.completion.spec import ValueKind
 
 COMPLETIONS = Path(__file__).resolve().parents[1] / "completions"
@@ -133,7 +134,7 @@ def test_help_texts_lose_rich_markup_and_keep_the_first_sentence():
 
 
 def test_app_spec_covers_every_command_and_option():
-    spec = app_spec()
+    spec = app_spec(live_command())
     from voxcli.cli import app
 
     group = typer.main.get_command(app)
@@ -169,8 +170,8 @@ def _click_commands(command, path=()):
 def test_every_option_of_every_command_is_in_the_spec_and_in_each_script():
     from voxcli.cli import app
 
-    specs = {spec.path: spec for spec in app_spec().walk()}
-    rendered = {shell: render(shell) for shell in SHELLS}
+    specs = {spec.path: spec for spec in app_spec(live_command()).walk()}
+    rendered = {shell: render(shell, live_command()) for shell in SHELLS}
     for path, command in _click_commands(typer.main.get_command(app)):
         assert path in specs, path
         names = {name for option in specs[path].options for name in option.names}
@@ -213,7 +214,7 @@ def test_generate_writes_then_check_passes(tmp_path):
     assert main(["generate", "--dir", str(tmp_path)]) == 0
     assert main(["generate", "--check", "--dir", str(tmp_path)]) == 0
     for shell in SHELLS:
-        assert (tmp_path / SCRIPT_NAMES[shell]).read_text() == render(shell)
+        assert (tmp_path / SCRIPT_NAMES[shell]).read_text() == render(shell, live_command())
     (tmp_path / "_voxcli").write_text("stale\n")
     assert main(["generate", "--check", "--dir", str(tmp_path)]) == 1
     assert (tmp_path / "_voxcli").read_text() == "stale\n"  # --check writes nothing
@@ -278,7 +279,7 @@ def test_install_replaces_an_outdated_script():
     result = run_cli("completion", "install", "fish")
     assert result.exit_code == 0
     assert "installed fish completion" in result.stderr
-    assert target.read_text() == render("fish")
+    assert target.read_text() == render("fish", live_command())
 
 
 def test_install_detects_the_shell_from_SHELL(monkeypatch):

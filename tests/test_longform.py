@@ -25,6 +25,7 @@ from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY, FakeMistral
 
 from voxcli.engine import longform
+from voxcli.env import Limits
 
 # 61 s of tone with three pauses; with --split-minutes 0.25 (15 s parts, cuts may move
 # +-3.75 s) each cut has exactly one pause within reach.
@@ -281,8 +282,8 @@ def test_unwritable_cache_warns_and_still_transcribes(api_env, long_wav, monkeyp
 
 
 def test_diarize_refuses_an_implicit_split(api_env, long_wav, monkeypatch):
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 600_000)
-    result = run_cli("transcribe", str(long_wav), "--diarize")
+    limits = Limits(max_upload_bytes=600_000)
+    result = run_cli("transcribe", str(long_wav), "--diarize", limits=limits)
     assert result.exit_code == 2
     assert "--diarize" in result.stderr and "--split-minutes" in result.stderr
     assert "Traceback" not in result.stderr
@@ -312,8 +313,8 @@ def test_upload_over_the_limit_is_split_into_parts_under_it(
     api_env, long_wav, temp_dir, monkeypatch
 ):
     limit = 600_000
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", limit)
-    result = run_cli("transcribe", str(long_wav), "-f", "json")
+    limits = Limits(max_upload_bytes=limit)
+    result = run_cli("transcribe", str(long_wav), "-f", "json", limits=limits)
     assert result.exit_code == 0, result.stderr
     uploads = parts(api_env)
     assert len(uploads) >= 4  # 61 s of FLAC could take ~2 MB
@@ -326,8 +327,8 @@ def test_upload_over_the_limit_is_split_into_parts_under_it(
 
 def test_original_upload_over_the_limit_is_split_too(api_env, tmp_path, monkeypatch):
     mp3 = make_tone_wav(tmp_path / "talk.mp3", 40.0, samplerate=22050, silence_at=[(19, 21)])
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", mp3.stat().st_size - 1)
-    result = run_cli("transcribe", str(mp3), "--upload", "original")
+    limits = Limits(max_upload_bytes=mp3.stat().st_size - 1)
+    result = run_cli("transcribe", str(mp3), "--upload", "original", limits=limits)
     assert result.exit_code == 0, result.stderr
     uploads = parts(api_env)
     assert len(uploads) >= 2
@@ -335,16 +336,16 @@ def test_original_upload_over_the_limit_is_split_too(api_env, tmp_path, monkeypa
 
 
 def test_file_under_the_limit_is_not_split(api_env, long_wav, monkeypatch):
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", longform.flac_upper_bound(SECONDS) + 1)
-    assert run_cli("transcribe", str(long_wav)).exit_code == 0
+    limits = Limits(max_upload_bytes=longform.flac_upper_bound(SECONDS) + 1)
+    assert run_cli("transcribe", str(long_wav), limits=limits).exit_code == 0
     assert [u.filename for u in parts(api_env)] == ["talk.flac"]
 
 
 def test_undecodable_container_over_the_limit_is_refused(api_env, tmp_path, monkeypatch):
     m4a = tmp_path / "talk.m4a"
     m4a.write_bytes(b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00M4A isom" + bytes(2000))
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 1000)
-    result = run_cli("transcribe", str(m4a))
+    limits = Limits(max_upload_bytes=1000)
+    result = run_cli("transcribe", str(m4a), limits=limits)
     assert result.exit_code == 2
     assert "limit" in result.stderr and "cannot cut MP4" in result.stderr
     assert api_env.requests == []
@@ -448,8 +449,8 @@ def test_parts_in_flight_and_part_files_on_disk_are_bounded(api_env, tmp_path, t
 
 
 def test_diarize_refusal_names_stdin_not_the_spool_file(api_env, long_wav, monkeypatch):
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 600_000)
-    result = run_cli("transcribe", "-", "--diarize", stdin=long_wav.read_bytes())
+    limits = Limits(max_upload_bytes=600_000)
+    result = run_cli("transcribe", "-", "--diarize", stdin=long_wav.read_bytes(), limits=limits)
     assert result.exit_code == 2
     assert result.stderr.startswith("voxcli: error: - must be split")
     assert "voxcli-stdin" not in result.stderr

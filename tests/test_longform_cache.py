@@ -16,7 +16,8 @@ from audio_factory import make_tone_wav
 from cli_runner import run_cli, subprocess_env
 from fake_mistral import TEST_API_KEY
 
-from voxcli.engine.cache import STALE_TEMP_SECONDS, PartCache, normalise_server_url, user_cache_dir
+from voxcli.engine.cache import STALE_TEMP_SECONDS, PartCache, normalise_server_url
+from voxcli.paths import cache_dir
 
 SILENCES = [(13.5, 15.5), (29.0, 31.0), (44.6, 46.4)]
 SPLIT = ("--split-minutes", "0.25")  # 61 s -> 4 parts, one cut in each pause
@@ -53,7 +54,7 @@ def long_wav(tmp_path: Path) -> Path:
 
 
 def cache_files(pattern: str) -> list[Path]:
-    root = user_cache_dir() / "parts"
+    root = cache_dir(os.environ) / "parts"
     return sorted(root.glob(f"*/{pattern}")) if root.exists() else []
 
 

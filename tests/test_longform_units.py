@@ -14,10 +14,15 @@ from hypothesis import strategies as st
 
 from voxcli.api import TranscriptionParams
 from voxcli.audio import AudioInfo
+from voxcli.commands.transcribe.request import TranscribeFlags, build_request
+from voxcli.config import resolve_settings
 from voxcli.engine import longform
-from voxcli.engine.cache import PartCache, part_key, user_cache_dir
-from voxcli.engine.longform import SplitOptions, merge_parts, plan_split
+from voxcli.engine.cache import PartCache, part_key
+from voxcli.engine.longform import SplitOptions, plan_split
+from voxcli.engine.merge import merge_parts
+from voxcli.env import MAX_UPLOAD_BYTES
 from voxcli.errors import ExitCode, InputError, UsageError
+from voxcli.paths import cache_dir
 from voxcli.transcript import Segment, Transcript, Usage, Word
 
 PARAMS = TranscriptionParams(model="voxtral-mini-latest")
@@ -42,45 +47,52 @@ def info(fmt: str = "WAV", seconds: float = 3600.0, size: int = 10_000_000) -> A
 
 
 def test_no_split_by_default_under_the_limit():
-    assert plan_split(info(seconds=3 * 3600), "auto", PARAMS, SplitOptions()) is None
+    assert (
+        plan_split(info(seconds=3 * 3600), "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES)
+        is None
+    )
 
 
 def test_split_minutes_splits_longer_recordings_only():
     options = SplitOptions(split_minutes=10, explicit=True)
-    plan = plan_split(info(seconds=3600), "auto", PARAMS, options)
+    plan = plan_split(info(seconds=3600), "auto", PARAMS, options, limit=MAX_UPLOAD_BYTES)
     assert plan is not None
     assert plan.part_seconds == 600 and plan.search_seconds == 5.0
     assert "--split-minutes 10" in plan.reason
     # within the search window past the target: one request
-    assert plan_split(info(seconds=604), "auto", PARAMS, options) is None
+    assert plan_split(info(seconds=604), "auto", PARAMS, options, limit=MAX_UPLOAD_BYTES) is None
 
 
 def test_reencoded_upload_splits_only_beyond_the_flac_bound():
     # 16 kHz mono FLAC takes at most ~32 kB/s: 512 MB is ~4.4 hours of audio
-    hours = (longform.MAX_UPLOAD_BYTES - longform.FLAC_HEADER_BYTES) / 32_320 / 3600
+    hours = (MAX_UPLOAD_BYTES - longform.FLAC_HEADER_BYTES) / 32_320 / 3600
     assert 4.3 < hours < 4.5
-    assert plan_split(info(seconds=4.3 * 3600), "auto", PARAMS, SplitOptions()) is None
-    plan = plan_split(info(seconds=5 * 3600), "auto", PARAMS, SplitOptions())
-    assert plan is not None and "512 MB" in plan.reason
-    assert longform.flac_upper_bound(plan.part_seconds + plan.search_seconds) <= (
-        longform.MAX_UPLOAD_BYTES
+    assert (
+        plan_split(info(seconds=4.3 * 3600), "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES)
+        is None
     )
+    plan = plan_split(
+        info(seconds=5 * 3600), "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES
+    )
+    assert plan is not None and "512 MB" in plan.reason
+    assert longform.flac_upper_bound(plan.part_seconds + plan.search_seconds) <= (MAX_UPLOAD_BYTES)
 
 
 def test_original_upload_splits_on_the_file_size():
-    big_mp3 = info("MP3", seconds=3600, size=longform.MAX_UPLOAD_BYTES + 1)
-    assert plan_split(big_mp3, "auto", PARAMS, SplitOptions()) is not None
-    small_mp3 = info("MP3", seconds=3600, size=longform.MAX_UPLOAD_BYTES)
-    assert plan_split(small_mp3, "auto", PARAMS, SplitOptions()) is None
-    wav = info("WAV", seconds=3600, size=longform.MAX_UPLOAD_BYTES + 1)
-    assert plan_split(wav, "original", PARAMS, SplitOptions()) is not None
-    assert plan_split(wav, "auto", PARAMS, SplitOptions()) is None  # its FLAC fits
+    big_mp3 = info("MP3", seconds=3600, size=MAX_UPLOAD_BYTES + 1)
+    assert plan_split(big_mp3, "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES) is not None
+    small_mp3 = info("MP3", seconds=3600, size=MAX_UPLOAD_BYTES)
+    assert plan_split(small_mp3, "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES) is None
+    wav = info("WAV", seconds=3600, size=MAX_UPLOAD_BYTES + 1)
+    assert plan_split(wav, "original", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES) is not None
+    assert (
+        plan_split(wav, "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES) is None
+    )  # its FLAC fits
 
 
 def test_both_reasons_take_the_shorter_part(monkeypatch):
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 1_000_000)
     options = SplitOptions(split_minutes=10, explicit=True)
-    plan = plan_split(info(seconds=3600), "auto", PARAMS, options)
+    plan = plan_split(info(seconds=3600), "auto", PARAMS, options, limit=1_000_000)
     assert plan is not None
     assert plan.part_seconds < 31
     assert longform.flac_upper_bound(plan.part_seconds + plan.search_seconds) <= 1_000_000
@@ -97,27 +109,42 @@ def test_max_part_seconds_keeps_the_longest_part_under_the_limit(limit):
 def test_diarize_refuses_an_implicit_split():
     diarize = TranscriptionParams(model="m", diarize=True)
     with pytest.raises(UsageError) as raised:
-        plan_split(info(seconds=5 * 3600), "auto", diarize, SplitOptions())
+        plan_split(info(seconds=5 * 3600), "auto", diarize, SplitOptions(), limit=MAX_UPLOAD_BYTES)
     assert raised.value.exit_code == ExitCode.USAGE
     assert "--split-minutes" in raised.value.hint
     explicit = SplitOptions(split_minutes=60, explicit=True)
-    assert plan_split(info(seconds=5 * 3600), "auto", diarize, explicit) is not None
+    assert (
+        plan_split(info(seconds=5 * 3600), "auto", diarize, explicit, limit=MAX_UPLOAD_BYTES)
+        is not None
+    )
     # split_minutes from somewhere other than the command line is not consent
     implicit = SplitOptions(split_minutes=60, explicit=False)
     with pytest.raises(UsageError):
-        plan_split(info(seconds=5 * 3600), "auto", diarize, implicit)
+        plan_split(info(seconds=5 * 3600), "auto", diarize, implicit, limit=MAX_UPLOAD_BYTES)
 
 
 def test_undecodable_container_over_the_limit_is_an_input_error():
     with pytest.raises(InputError, match="cannot cut MP4"):
-        plan_split(info("MP4", size=longform.MAX_UPLOAD_BYTES + 1), "auto", PARAMS, SplitOptions())
-    assert plan_split(info("MP4", size=1000), "auto", PARAMS, SplitOptions()) is None
+        plan_split(
+            info("MP4", size=MAX_UPLOAD_BYTES + 1),
+            "auto",
+            PARAMS,
+            SplitOptions(),
+            limit=MAX_UPLOAD_BYTES,
+        )
+    assert (
+        plan_split(info("MP4", size=1000), "auto", PARAMS, SplitOptions(), limit=MAX_UPLOAD_BYTES)
+        is None
+    )
 
 
 @pytest.mark.parametrize("minutes", [0.0, -1.0, float("nan"), float("inf")])
 def test_split_minutes_must_be_positive_and_finite(minutes):
     with pytest.raises(UsageError):
-        SplitOptions(split_minutes=minutes)
+        build_request(
+            TranscribeFlags(sources=("a.wav",), split_minutes=minutes),
+            resolve_settings(env={}),
+        )
 
 
 # --- merging -------------------------------------------------------------------------------------
@@ -242,8 +269,8 @@ def test_merged_times_are_ordered_and_inside_the_recording(raw_parts):
 
 
 def test_user_cache_dir_follows_xdg(tmp_path):
-    assert user_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "voxcli"
-    assert user_cache_dir({}) == Path.home() / ".cache" / "voxcli"
+    assert cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "voxcli"
+    assert cache_dir({}) == Path.home() / ".cache" / "voxcli"
 
 
 def test_part_key_depends_on_everything_that_changes_the_answer():

@@ -9,7 +9,7 @@ import pytest
 from audio_factory import make_tone_wav
 from cli_runner import run_cli
 
-from voxcli.engine import longform
+from voxcli.env import Limits
 
 
 @pytest.fixture
@@ -48,8 +48,8 @@ def test_stream_over_the_upload_limit_is_refused_before_sending(
     api_env, stereo_wav, monkeypatch, temp_dir, upload
 ):
     # auto: the 16 kHz mono FLAC (~0.6 MB) is over the limit; original: the 3.5 MB WAV is
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 100_000)
-    result = run_cli("transcribe", "--stream", str(stereo_wav), "--upload", upload)
+    limits = Limits(max_upload_bytes=100_000)
+    result = run_cli("transcribe", "--stream", str(stereo_wav), "--upload", upload, limits=limits)
     assert result.exit_code == 2, result.stderr
     assert result.stdout == ""
     assert "--stream sends the audio in one request" in result.stderr
@@ -61,8 +61,8 @@ def test_stream_over_the_upload_limit_is_refused_before_sending(
 
 def test_the_same_recording_without_stream_is_split(api_env, stereo_wav, monkeypatch):
     """What the hint promises."""
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 400_000)
-    result = run_cli("transcribe", str(stereo_wav))
+    limits = Limits(max_upload_bytes=400_000)
+    result = run_cli("transcribe", str(stereo_wav), limits=limits)
     assert result.exit_code == 0, result.stderr
     assert len(api_env.transcription_requests()) >= 2
 
@@ -72,16 +72,18 @@ def test_stream_of_an_undecodable_file_over_the_limit_says_to_convert(
 ):
     m4a = tmp_path / "talk.m4a"
     m4a.write_bytes(b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00M4A isom" + bytes(2000))
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", 1000)
-    result = run_cli("transcribe", "--stream", str(m4a))
+    limits = Limits(max_upload_bytes=1000)
+    result = run_cli("transcribe", "--stream", str(m4a), limits=limits)
     assert result.exit_code == 2
     assert "voxcli cannot cut MP4 files: convert it to FLAC first" in result.stderr
     assert api_env.requests == []
 
 
 def test_stream_at_the_limit_is_sent(api_env, stereo_wav, monkeypatch):
-    monkeypatch.setattr(longform, "MAX_UPLOAD_BYTES", stereo_wav.stat().st_size)
-    result = run_cli("transcribe", "--stream", str(stereo_wav), "--upload", "original")
+    limits = Limits(max_upload_bytes=stereo_wav.stat().st_size)
+    result = run_cli(
+        "transcribe", "--stream", str(stereo_wav), "--upload", "original", limits=limits
+    )
     assert result.exit_code == 0, result.stderr
     [request] = api_env.transcription_requests()
     assert request.file().size == stereo_wav.stat().st_size

@@ -1,6 +1,7 @@
 """The Typer app: composes the commands, the global options and the error handler.
 
-This is the one place that turns errors into a message and an exit code.
+This is the one place that turns errors into a message and an exit code, and the one
+place that builds the run's :class:`~voxcli.env.Environment`.
 """
 
 from __future__ import annotations
@@ -8,17 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
 import traceback
 from typing import Annotated
 
 import typer
 
-from voxcli import __version__, console, signals
+from voxcli import __version__, signals
 from voxcli.commands import completion as completion_command
 from voxcli.commands import detect_lang
 from voxcli.commands.chat import command as chat
 from voxcli.commands.transcribe import command as transcribe
+from voxcli.env import Environment
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
 from voxcli.output.sinks import StdoutClosed
@@ -77,21 +78,18 @@ def root(
     """Speech to text from the command line with Mistral's Voxtral models."""
 
 
-def _env_debug() -> bool:
-    return os.environ.get("VOXCLI_DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _print_traceback(exc: BaseException) -> None:
+def _print_traceback(env: Environment, exc: BaseException) -> None:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    sys.stderr.write(redact(text))
+    env.stderr.write(redact(text))
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, env: Environment | None = None) -> int:
     """Run the app and return the exit code; every error is handled here."""
-    console.set_debug(_env_debug())
+    env = Environment.from_process() if env is None else env
+    console = env.console
     try:
         with signals.terminate_raises():
-            result = app(args=argv, prog_name="voxcli", standalone_mode=False)
+            result = app(args=argv, prog_name="voxcli", standalone_mode=False, obj=env)
     except signals.Terminated:
         console.error("terminated")
         return ExitCode.TERMINATED
@@ -100,8 +98,8 @@ def run(argv: list[str] | None = None) -> int:
             console.error("interrupted")
         return exc.exit_code
     except typer.TyperException as exc:  # Click's usage errors (Typer vendors Click)
-        if console.debug_enabled():
-            _print_traceback(exc)
+        if console.debug:
+            _print_traceback(env, exc)
         if not exc.format_message():  # no_args_is_help: the help is already printed
             return exc.exit_code
         ctx = getattr(exc, "ctx", None)
@@ -112,16 +110,16 @@ def run(argv: list[str] | None = None) -> int:
         console.error("interrupted")
         return ExitCode.INTERRUPTED
     except StdoutClosed as exc:
-        _silence_stdout()
+        _silence_stdout(env)
         return exc.exit_code
     except VoxcliError as exc:
-        if console.debug_enabled():
-            _print_traceback(exc)
+        if console.debug:
+            _print_traceback(env, exc)
         console.error(exc.message, exc.hint)
         return exc.exit_code
     except Exception as exc:
-        if console.debug_enabled():
-            _print_traceback(exc)
+        if console.debug:
+            _print_traceback(env, exc)
         console.error(
             f"unexpected error: {type(exc).__name__}: {exc}",
             hint="run again with --debug for details, and report it if it persists",
@@ -132,10 +130,12 @@ def run(argv: list[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
-def _silence_stdout() -> None:
+def _silence_stdout(env: Environment) -> None:
+    """stdout's reader is gone: point the descriptor at /dev/null, so the interpreter's
+    final flush cannot fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, env.stdout.fileno())
     except (OSError, ValueError):
         pass
 
@@ -143,12 +143,9 @@ def _silence_stdout() -> None:
 def main() -> None:
     """Console-script entry point."""
     code = run()
-    if code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED) or threading.active_count() > 1:
-        # Clean-up is done; worker threads still running hold abandoned requests (after a
-        # signal, an auth error, a closed stdout). Don't wait for them: ending the process
-        # closes their connections.
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(code)
+    # Requests abandoned after a signal or an authentication error live on in daemon
+    # threads, which do not hold up the exit.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     sys.exit(code)

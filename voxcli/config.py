@@ -6,7 +6,7 @@ The key is looked up in a fixed, documented order (``--api-key-file``,
 
 from __future__ import annotations
 
-import os
+import io
 import stat
 import sys
 from collections.abc import Callable, Mapping
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from voxcli import paths
 from voxcli.errors import AuthError, UsageError
 from voxcli.redact import register_secret
 from voxcli.textfiles import read_flag_text
@@ -38,13 +39,9 @@ KEY_HINT = (
 T = TypeVar("T")
 
 
-def config_path(env: Mapping[str, str] | None = None) -> Path:
+def config_path(env: Mapping[str, str]) -> Path:
     """Where the config file lives: $VOXCLI_CONFIG, else $XDG_CONFIG_HOME/voxcli/config.toml."""
-    env = os.environ if env is None else env
-    if env.get("VOXCLI_CONFIG"):
-        return Path(env["VOXCLI_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "voxcli" / "config.toml"
+    return paths.config_file(env)
 
 
 @dataclass(frozen=True)
@@ -143,15 +140,15 @@ class Settings:
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""
         if not self.api_key:
-            where = self.config_path or config_path()
+            where = self.config_path
             raise AuthError("no Mistral API key found", hint=KEY_HINT.format(config=where))
         return self.api_key
 
 
-def read_key_file(path: str, stdin: TextIO | None = None) -> str:
-    """Read an API key from a file, or from stdin when *path* is ``-``."""
+def read_key_file(path: str, stdin: TextIO) -> str:
+    """Read an API key from a file, or from ``stdin`` when *path* is ``-``."""
     if path == "-":
-        text = (stdin or sys.stdin).read()
+        text = stdin.read()
         origin = "stdin"
     else:
         text = read_flag_text(path, "--api-key-file")
@@ -173,12 +170,13 @@ def resolve_settings(
     model: str | None = None,
     fmt: str | None = None,
     model_setting: tuple[str, str] = MODEL_SETTING,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     warn: Callable[[str], None] = lambda message: None,
     stdin: TextIO | None = None,
 ) -> Settings:
-    """Combine flags, environment and config file, in that order of precedence."""
-    env = os.environ if env is None else env
+    """Combine flags, environment (``env``) and config file, in that order of precedence.
+
+    ``stdin`` is where ``--api-key-file -`` reads the key."""
     path = config_path(env)
     config = load_config_file(path)
     for message in config.warnings:
@@ -197,7 +195,9 @@ def resolve_settings(
         return None, ""
 
     if api_key_file is not None:
-        key, key_origin = read_key_file(api_key_file, stdin), "--api-key-file"
+        if stdin is None and api_key_file == "-":
+            raise UsageError("--api-key-file - needs stdin")
+        key, key_origin = read_key_file(api_key_file, stdin or io.StringIO()), "--api-key-file"
     elif env.get("MISTRAL_API_KEY", "").strip():
         key, key_origin = env["MISTRAL_API_KEY"].strip(), "MISTRAL_API_KEY"
     elif values.get("api_key") is not None:

@@ -1,69 +1,101 @@
-"""Messages for people, on stderr: errors, warnings, hints and progress.
+"""Messages for people, on stderr: errors, warnings, hints and notes.
 
-Colour only when stderr is a terminal and ``NO_COLOR`` is unset; Rich checks
-both. Data never goes through here: it goes to stdout via :mod:`voxcli.output`.
+One :class:`Console` per run, made by the :class:`~voxcli.env.Environment` from its
+stderr and whether that is a terminal (colour only then, and never with ``NO_COLOR``).
+Every message is masked (:func:`voxcli.redact.redact`) and stripped of control
+characters, since file names and server text end up in them. Data never goes through
+here: it goes to stdout via :mod:`voxcli.output.sinks`.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import re
 from collections.abc import Callable
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from voxcli.redact import redact
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from rich.console import Console as RichConsole
 
 Say = Callable[[str], None]
 """Where a piece of library code sends a line meant for the user (a warning, a --verbose note)."""
 
-_debug = {"enabled": False}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def set_debug(enabled: bool) -> None:
-    """Turn on tracebacks for errors (``--debug`` or ``VOXCLI_DEBUG=1``)."""
-    _debug["enabled"] = enabled
+def printable(text: str) -> str:
+    """``text`` with control characters (escape sequences, bells, carriage returns) shown
+    as ``\\xNN`` and newlines as spaces, so nothing from outside can steer a terminal."""
+    text = text.replace("\n", " ")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def debug_enabled() -> bool:
-    return _debug["enabled"]
+class Console:
+    """Writes voxcli's own lines to one stream (stderr)."""
+
+    def __init__(self, stream: TextIO, *, color: bool, debug: bool = False) -> None:
+        self.stream = stream
+        self.color = color
+        self.debug = debug
+        self._rich: RichConsole | None = None
+
+    def rich(self) -> RichConsole:
+        """The Rich console on this stream (progress displays share it)."""
+        if self._rich is None:
+            from rich.console import Console as RichConsole
+
+            self._rich = RichConsole(
+                file=self.stream,
+                no_color=not self.color,
+                force_terminal=self.color or None,
+                highlight=False,
+                soft_wrap=True,
+            )
+        return self._rich
+
+    def _say(self, prefix: str, style: str, message: str) -> None:
+        line = f"voxcli: {prefix}{printable(redact(message))}"
+        if not self.color:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+            return
+        from rich.text import Text
+
+        text = Text(f"voxcli: {prefix}", style=style)
+        text.append(line[len(f"voxcli: {prefix}") :])
+        self.rich().print(text)
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        self._say("error: ", "bold red", message)
+        if hint:
+            self._say("hint: ", "cyan", hint)
+
+    def input_error(self, source: object, message: str, hint: str | None = None) -> None:
+        """One input's failure in a multi-input run, named once (most messages name it)."""
+        name = str(source)
+        self.error(message if name in message else f"{name}: {message}", hint)
+
+    def warn(self, message: str) -> None:
+        self._say("warning: ", "yellow", message)
+
+    def info(self, message: str) -> None:
+        self._say("", "dim", message)
+
+    def quiet(self, quiet: bool) -> Console:
+        """This console, or one that drops warnings and notes (``--quiet``)."""
+        return _QuietConsole(self) if quiet else self
 
 
-@lru_cache(maxsize=1)
-def stderr_console() -> Console:
-    from rich.console import Console
+class _QuietConsole(Console):
+    """Errors only."""
 
-    no_color = bool(os.environ.get("NO_COLOR")) or not sys.stderr.isatty()
-    return Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    def __init__(self, loud: Console) -> None:
+        super().__init__(loud.stream, color=loud.color, debug=loud.debug)
+        self._rich = loud._rich
 
+    def warn(self, message: str) -> None:
+        pass
 
-def _say(prefix: str, style: str, message: str) -> None:
-    from rich.text import Text
-
-    line = Text(f"voxcli: {prefix}", style=style)
-    line.append(redact(message))
-    stderr_console().print(line)
-
-
-def error(message: str, hint: str | None = None) -> None:
-    _say("error: ", "bold red", message)
-    if hint:
-        _say("hint: ", "cyan", hint)
-
-
-def input_error(source: object, message: str, hint: str | None = None) -> None:
-    """One input's failure in a multi-input run, named once (most messages name it already)."""
-    name = str(source)
-    error(message if name in message else f"{name}: {message}", hint)
-
-
-def warn(message: str) -> None:
-    _say("warning: ", "yellow", message)
-
-
-def info(message: str) -> None:
-    _say("", "dim", message)
+    def info(self, message: str) -> None:
+        pass

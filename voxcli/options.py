@@ -99,11 +99,9 @@ QuietOpt = Annotated[
 ]
 
 
-def _enable_debug(value: bool) -> None:
-    if value:
-        from voxcli import console
-
-        console.set_debug(True)
+def _enable_debug(ctx: typer.Context, value: bool) -> None:
+    if value and ctx.obj is not None:
+        ctx.obj.console.debug = True
 
 
 DebugOpt = Annotated[

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable, Sequence
 
 from voxcli.errors import UsageError
-from voxcli.textfiles import read_flag_text
 
 MAX_BIAS_TERMS = 100
 GRANULARITIES = ("segment", "word")
@@ -41,9 +40,8 @@ def split_bias_values(values: Iterable[str]) -> list[str]:
     return [bias_term(part) for value in values for part in value.split(",")]
 
 
-def read_bias_file(path: str) -> list[str]:
-    """Terms from a file: one per line (commas also separate), ``#`` starts a comment."""
-    text = read_flag_text(path, "--bias-file")
+def bias_terms_from_text(text: str) -> list[str]:
+    """Terms from a bias file's text: one per line (commas also separate), ``#`` comments."""
     terms: list[str] = []
     for line in text.splitlines():
         content = line.split("#", 1)[0]
@@ -51,11 +49,8 @@ def read_bias_file(path: str) -> list[str]:
     return terms
 
 
-def collect_bias_terms(values: Sequence[str], files: Sequence[str]) -> tuple[str, ...]:
+def collect_bias_terms(terms: Sequence[str]) -> tuple[str, ...]:
     """All bias terms, empty ones dropped, duplicates removed keeping order, at most 100."""
-    terms = split_bias_values(values)
-    for path in files:
-        terms.extend(read_bias_file(path))
     unique = tuple(dict.fromkeys(term for term in terms if term))
     if len(unique) > MAX_BIAS_TERMS:
         raise UsageError(

@@ -43,6 +43,11 @@ class Source:
         name = self.file_name
         return PurePosixPath(name).stem or name
 
+    @property
+    def display_name(self) -> str:
+        """How a progress display names it: the file's name, else as given."""
+        return self.file_name if self.kind == "file" else str(self)
+
     def __str__(self) -> str:
         return "-" if self.kind == "stdin" else self.raw
 

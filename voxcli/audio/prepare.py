@@ -29,12 +29,12 @@ class PreparedAudio:
 
 
 @contextmanager
-def local_audio_path(source: Source, stdin: BinaryIO | None) -> Iterator[Path]:
-    """The source's path on disk; stdin is spooled to a temporary file first."""
+def local_audio_path(source: Source, stdin: BinaryIO | None, temp_dir: Path) -> Iterator[Path]:
+    """The source's path on disk; stdin is spooled to a file in ``temp_dir`` first."""
     if source.kind == "stdin":
         if stdin is None:
             raise ValueError("stdin source without a stdin stream")
-        spooled = spool_stdin(stdin)
+        spooled = spool_stdin(stdin, temp_dir)
         try:
             yield spooled
         finally:
@@ -56,16 +56,17 @@ def probe_source(source: Source, path: Path) -> AudioInfo:
 
 @contextmanager
 def prepared_audio(
-    source: Source, path: Path, upload_mode: str, info: AudioInfo | None = None
+    source: Source, path: Path, upload_mode: str, info: AudioInfo | None, temp_dir: Path
 ) -> Iterator[PreparedAudio]:
-    """Probe the file and, in ``auto`` mode, re-encode lossless audio to 16 kHz mono FLAC."""
+    """Probe the file (unless ``info`` is given) and, in ``auto`` mode, re-encode lossless
+    audio to 16 kHz mono FLAC in ``temp_dir``."""
     if info is None:
         info = probe_source(source, path)
     name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
     if plan_upload(info, upload_mode) == "original":
         yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
         return
-    with temp_audio_path(".flac") as flac:
+    with temp_audio_path(".flac", temp_dir) as flac:
         encoded = encode_flac_16k_mono(path, flac)
         if encoded.bytes >= info.size:  # e.g. 8 kHz mu-law WAV: the original is smaller
             yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)

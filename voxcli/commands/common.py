@@ -6,24 +6,19 @@ retry handling (and its error messages) are the same everywhere.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TextIO
 
-from voxcli import console
 from voxcli.api import MistralApi
 from voxcli.config import MODEL_SETTING, Settings, resolve_settings
+from voxcli.console import Say
+from voxcli.env import Environment
 from voxcli.errors import UsageError
 from voxcli.sources import Source
 
 
 def check_stdin_sources(
-    sources: Sequence[Source],
-    api_key_file: str | None,
-    *,
-    example: str,
-    stdin: TextIO | None = None,
+    env: Environment, sources: Sequence[Source], api_key_file: str | None, *, example: str
 ) -> bool:
     """Refuse what cannot work with a ``-`` source; return whether one is used.
 
@@ -35,7 +30,7 @@ def check_stdin_sources(
         return False
     if api_key_file == "-":
         raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
-    if (stdin or sys.stdin).isatty():
+    if env.stdin_isatty:
         raise UsageError(
             "'-' reads audio from stdin, but stdin is a terminal",
             hint=f"pipe audio in, e.g. '{example}'",
@@ -44,6 +39,7 @@ def check_stdin_sources(
 
 
 def connection_settings(
+    env: Environment,
     *,
     api_key_file: str | None,
     server_url: str | None,
@@ -68,7 +64,9 @@ def connection_settings(
         model=model,
         fmt=fmt,
         model_setting=model_setting,
-        warn=(lambda message: None) if quiet else console.warn,
+        env=env.environ,
+        warn=(lambda message: None) if quiet else env.console.warn,
+        stdin=env.stdin,
     )
 
 
@@ -81,3 +79,12 @@ def open_api(settings: Settings, *, jobs: int = 4) -> Iterator[MistralApi]:
         yield api
     finally:
         api.close()
+
+
+def say_for(env: Environment, *, verbose: bool, quiet: bool) -> Say:
+    """``--verbose`` notes: the console's ``info``, or a no-op."""
+    return env.console.info if verbose and not quiet else _silent
+
+
+def _silent(message: str) -> None:
+    pass

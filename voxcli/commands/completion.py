@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Literal
 
 import typer
 
-from voxcli import console
+from voxcli.env import Environment
 from voxcli.output.sinks import write_stdout
 
 ShellName = Literal["bash", "zsh", "fish"]
@@ -20,6 +19,7 @@ app = typer.Typer(
 
 @app.command("show")
 def show(
+    ctx: typer.Context,
     shell: Annotated[
         ShellName,
         typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False),
@@ -28,11 +28,12 @@ def show(
     """Print the completion script for SHELL on stdout."""
     from voxcli.completion import render
 
-    write_stdout(render(shell))
+    write_stdout(render(shell, ctx.find_root().command), ctx.find_root().obj.stdout)
 
 
 @app.command("install")
 def install(
+    ctx: typer.Context,
     shell: Annotated[
         ShellName | None,
         typer.Argument(
@@ -46,8 +47,10 @@ def install(
     from voxcli.completion import install as installer
     from voxcli.completion import render
 
-    name = shell or installer.detect_shell(os.environ)
-    done = installer.install(name, render(name), os.environ)
+    env: Environment = ctx.find_root().obj
+    console = env.console
+    name = shell or installer.detect_shell(env.environ)
+    done = installer.install(name, render(name, ctx.find_root().command), env.environ)
     if done.changed:
         console.info(f"installed {name} completion: {done.path}")
     else:

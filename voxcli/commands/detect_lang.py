@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated, Literal
 
 import typer
 
-from voxcli import console
 from voxcli.commands import common
 from voxcli.engine.langdetect import DEFAULT_SAMPLE_SECONDS, UNKNOWN, detect_language
+from voxcli.env import Environment
 from voxcli.errors import AuthError, VoxcliError
 from voxcli.options import (
     OUTPUT,
@@ -29,6 +28,7 @@ from voxcli.sources import Source, parse_sources
 
 
 def detect_lang(
+    ctx: typer.Context,
     sources: Annotated[
         list[str],
         typer.Argument(
@@ -68,11 +68,14 @@ def detect_lang(
     debug: DebugOpt = False,
 ) -> None:
     """Print the language of audio files, stdin or URLs (en, fr, ...)."""
+    env: Environment = ctx.obj
+    console = env.console
     parsed = parse_sources(sources)
     audio_on_stdin = common.check_stdin_sources(
-        parsed, api_key_file, example="cat talk.mp3 | voxcli detect-lang -"
+        env, parsed, api_key_file, example="cat talk.mp3 | voxcli detect-lang -"
     )
     settings = common.connection_settings(
+        env,
         api_key_file=api_key_file,
         server_url=server_url,
         timeout=timeout,
@@ -90,8 +93,9 @@ def detect_lang(
                     api,
                     source,
                     settings.model,
+                    temp_dir=env.temp_dir,
                     sample_seconds=sample,
-                    stdin=sys.stdin.buffer if audio_on_stdin and source.kind == "stdin" else None,
+                    stdin=env.stdin_bytes if audio_on_stdin and source.kind == "stdin" else None,
                 )
             except AuthError:
                 raise
@@ -105,7 +109,7 @@ def detect_lang(
                 unknown += 1
                 if not quiet:
                     console.warn(f"{source}: the API reported no language")
-            write_stdout(_line(source, language or UNKNOWN, fmt, several))
+            write_stdout(_line(source, language or UNKNOWN, fmt, several), env.stdout)
     if failures and not quiet:
         console.error(f"{failures} of {len(parsed)} inputs failed")
     if failures or unknown:

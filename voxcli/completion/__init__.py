@@ -8,14 +8,16 @@ without starting Python. ``python -m voxcli.completion generate`` writes them to
 
 from __future__ import annotations
 
+from typing import Any
+
 SHELLS = ("bash", "zsh", "fish")
 
 SCRIPT_NAMES = {"bash": "voxcli.bash", "zsh": "_voxcli", "fish": "voxcli.fish"}
 """File name of each shell's script in ``completions/``."""
 
 
-def render(shell: str) -> str:
-    """The completion script for *shell*, generated from the live voxcli app."""
+def render(shell: str, command: Any) -> str:
+    """The completion script for *shell*, generated from the root Click *command*."""
     import importlib
 
     from voxcli.completion.generate import app_spec
@@ -23,4 +25,4 @@ def render(shell: str) -> str:
     if shell not in SHELLS:
         raise ValueError(f"unknown shell {shell!r}")
     renderer = importlib.import_module(f"voxcli.completion.{shell}")
-    return renderer.render(app_spec())
+    return str(renderer.render(app_spec(command)))

@@ -22,13 +22,9 @@ DIR_METAVARS = frozenset({"DIR", "DIRECTORY"})
 FILE_METAVARS = frozenset({"PATH", "FILE", "FILENAME"})
 
 
-def app_spec() -> CommandSpec:
-    """The spec of the whole voxcli app."""
-    import typer.main
-
-    from voxcli.cli import app
-
-    return command_spec(typer.main.get_command(app), "voxcli")
+def app_spec(command: Any) -> CommandSpec:
+    """The spec of the whole voxcli app, from its root Click *command*."""
+    return command_spec(command, "voxcli")
 
 
 def command_spec(

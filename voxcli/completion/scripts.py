@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from voxcli.completion import SCRIPT_NAMES, SHELLS, render
 
 REGENERATE = "python -m voxcli.completion generate"
+
+
+def live_command() -> Any:
+    """The root Click command of the installed voxcli app."""
+    import typer.main
+
+    from voxcli.cli import app
+
+    return typer.main.get_command(app)
 
 
 def default_directory() -> Path:
@@ -17,13 +27,14 @@ def default_directory() -> Path:
 def stale(directory: Path) -> list[Path]:
     """The scripts in *directory* that are missing or differ from what the app generates."""
     found = []
+    command = live_command()
     for shell in SHELLS:
         path = directory / SCRIPT_NAMES[shell]
         try:
             current = path.read_bytes()
         except OSError:
             current = None
-        if current != render(shell).encode("utf-8"):
+        if current != render(shell, command).encode("utf-8"):
             found.append(path)
     return found
 
@@ -35,5 +46,5 @@ def write(directory: Path) -> list[Path]:
     changed = stale(directory)
     by_name = {name: shell for shell, name in SCRIPT_NAMES.items()}
     for path in changed:
-        write_atomic(path, render(by_name[path.name]))
+        write_atomic(path, render(by_name[path.name], live_command()))
     return changed

@@ -35,13 +35,6 @@ DEFAULT_SERVER_URL = "https://api.mistral.ai"
 """Where the SDK sends requests when no server URL is configured."""
 
 
-def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CACHE_HOME/voxcli``, else ``~/.cache/voxcli``."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "voxcli"
-
-
 def normalise_server_url(url: str | None) -> str:
     """``url`` in one spelling per server: lower-case scheme and host, no default port,
     no trailing slash; None (no server configured) is the SDK's default server."""

@@ -23,17 +23,19 @@ UNKNOWN = "unknown"
 
 
 @contextmanager
-def sampled_audio(source: Source, path: Path, sample_seconds: float) -> Iterator[AudioPayload]:
+def sampled_audio(
+    source: Source, path: Path, sample_seconds: float, temp_dir: Path
+) -> Iterator[AudioPayload]:
     """What to send for a local file: its first ``sample_seconds`` (0 = all of it)."""
     info = probe_source(source, path)
     longer = info.duration is None or info.duration > sample_seconds
     if sample_seconds > 0 and info.decodable and longer:
-        with audio.temp_audio_path(".flac") as flac:
+        with audio.temp_audio_path(".flac", temp_dir) as flac:
             audio.encode_flac_16k_mono(path, flac, end=sample_seconds)
             yield AudioPayload(f"{source.stem}.flac", path=flac)
         return
     # Short enough (or not decodable, or --sample 0): send it as transcribe would.
-    with prepared_audio(source, path, "auto", info) as ready:
+    with prepared_audio(source, path, "auto", info, temp_dir) as ready:
         yield ready.payload
 
 
@@ -42,6 +44,7 @@ def detect_language(
     source: Source,
     model: str,
     *,
+    temp_dir: Path,
     sample_seconds: float = DEFAULT_SAMPLE_SECONDS,
     stdin: BinaryIO | None = None,
 ) -> str | None:
@@ -51,8 +54,8 @@ def detect_language(
         data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
     else:
         with (
-            local_audio_path(source, stdin) as path,
-            sampled_audio(source, path, sample_seconds) as payload,
+            local_audio_path(source, stdin, temp_dir) as path,
+            sampled_audio(source, path, sample_seconds, temp_dir) as payload,
         ):
             data = api.transcribe(params, payload)
     language = data.get("language")

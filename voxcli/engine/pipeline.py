@@ -1,63 +1,78 @@
 """One source in, one :class:`Transcript` out: local audio work, then the API.
 
-Local work (spooling stdin, probing, re-encoding) happens before anything is
-sent, and every temporary file is removed however the call ends. A recording
-too big for one request, or longer than ``--split-minutes``, goes through
-:mod:`voxcli.longform` (split, parts in parallel, merge).
+Local work (spooling stdin, probing, re-encoding) happens before anything is sent, in
+the run's private temporary directory, and every temporary file is removed however the
+call ends. A recording too big for one request, or longer than ``--split-minutes``,
+goes through :mod:`voxcli.engine.longform` (split, parts on the scheduler, merge).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.api.uploads import UploadCallback
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
 from voxcli.console import Say
 from voxcli.engine import longform
-from voxcli.engine.longform import SplitOptions
+from voxcli.engine.longform import PartsJob, SplitOptions
+from voxcli.engine.runner import JobContext
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_response
 
 
-def transcribe_source(
-    api: MistralApi,
-    source: Source,
-    params: TranscriptionParams,
-    *,
-    upload_mode: str = "auto",
-    stdin: BinaryIO | None = None,
-    report: Say | None = None,
-    split: SplitOptions | None = None,
-    warn: Say | None = None,
-    on_upload: UploadCallback | None = None,
-) -> Transcript:
-    """Transcribe one source into our own model.
+def _silent(message: str) -> None:
+    pass
 
-    ``split`` says when to cut long recordings into parts (default: only when the upload
-    would exceed the API's limit); ``warn`` receives warnings meant for the user.
-    """
-    split = split or SplitOptions()
+
+@dataclass(frozen=True)
+class TranscribeSetup:
+    """What every input of one transcription run shares."""
+
+    api: MistralApi
+    params: TranscriptionParams
+    limit: int
+    upload_mode: str = "auto"
+    split: SplitOptions = field(default_factory=SplitOptions)
+    stdin: BinaryIO | None = None
+    say: Say = _silent
+    """``--verbose`` notes."""
+    warn: Say | None = None
+
+
+def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContext) -> Transcript:
+    """Transcribe one source into our own model."""
+    api, params, warn = setup.api, setup.params, setup.warn
     if source.is_url:
-        if split.split_minutes is not None and warn is not None:
+        if setup.split.split_minutes is not None and warn is not None:
             warn(f"{source}: --split-minutes does not apply to URLs (the API fetches them whole)")
         data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
         return transcript_from_response(
             data, source=str(source), granularities=params.timestamp_granularities
         )
-    with local_audio_path(source, stdin) as path:
+    with local_audio_path(source, setup.stdin, context.temp_dir) as path:
         info = probe_source(source, path)
-        plan = longform.plan_split(info, upload_mode, params, split, label=str(source))
+        plan = longform.plan_split(
+            info, setup.upload_mode, params, setup.split, limit=setup.limit, label=str(source)
+        )
         if plan is not None:
-            return longform.transcribe_in_parts(
-                api, source, path, info, params, plan, split, report=report, warn=warn
+            job = PartsJob(
+                api=api,
+                params=params,
+                options=setup.split,
+                scheduler=context.scheduler,
+                temp_dir=context.temp_dir,
+                limit=setup.limit,
+                say=setup.say,
+                warn=warn,
+                on_upload=context.on_upload,
             )
-        if split.split_minutes is not None and not info.decodable and warn is not None:
+            return longform.transcribe_in_parts(job, source, path, info, plan)
+        if setup.split.split_minutes is not None and not info.decodable and warn is not None:
             warn(f"{source}: voxcli cannot cut {info.format} files; sending it in one request")
-        with prepared_audio(source, path, upload_mode, info) as ready:
-            if report is not None:
-                report(upload_summary(source, ready))
-            data = api.transcribe(params, ready.payload, on_upload)
+        with prepared_audio(source, path, setup.upload_mode, info, context.temp_dir) as ready:
+            setup.say(upload_summary(source, ready))
+            data = api.transcribe(params, ready.payload, context.on_upload)
     return transcript_from_response(
         data,
         source=str(source),

@@ -1,17 +1,18 @@
-"""The run loop of ``voxcli transcribe``: many inputs, concurrently, safely.
+"""Many inputs, concurrently, safely; one :class:`Outcome` per input.
 
-The command hands over a list of :class:`Job` and a ``transcribe_one(source)``
-callable. Worker threads (``--jobs`` of them) do the slow part: local audio work,
-the request, rendering. Everything that has an effect happens in the main thread,
-in one place: taking locks, writing outputs (atomically), printing to stdout in
-input order, the report, messages and the exit code. So when a signal arrives
-(always in the main thread) nothing can be half-written behind our back: the loop
-stops submitting, cancels what has not started, reports every unfinished input as
-``cancelled``, releases its locks (removing the output folders they created) and
-deletes the run's private temporary directory, where every temporary audio file of
-the run lives, before the interrupt propagates. Requests still in flight are abandoned;
-``voxcli.cli.main`` ends the process without waiting for them, which closes their
-connections.
+The command hands over a list of :class:`Job` and a ``work(job, context)`` callable
+that produces the job's output text (one per target, or one for stdout). Work runs on
+the run's :class:`~voxcli.engine.scheduler.Scheduler`; everything with an effect
+happens here, in the main thread: taking locks, writing outputs (atomically), printing
+to stdout in input order. So when a signal arrives (always in the main thread) nothing
+is half-written: the scheduler stops, every unfinished input becomes ``cancelled``,
+locks are released (removing the output folders they created) and the run's private
+temporary directory is deleted before the interrupt propagates.
+
+The runner neither prints messages nor picks the exit code: it reports each outcome to
+``on_outcome`` as it happens and returns them all; the command decides what they mean.
+It knows nothing of transcription, so other kinds of work (collecting Batch API
+results) can use it unchanged.
 """
 
 from __future__ import annotations
@@ -21,34 +22,69 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from voxcli import console, signals
+from voxcli import signals
+from voxcli.api.uploads import UploadCallback
 from voxcli.engine.locks import OutputLock, try_lock
-from voxcli.errors import AuthError, ExitCode, VoxcliError
+from voxcli.engine.scheduler import Cancelled, Priority, Scheduler, Task
+from voxcli.errors import VoxcliError
 from voxcli.output.progress import NullProgress
-from voxcli.output.report import ReportWriter
-from voxcli.output.sinks import write_atomic, write_stdout
-from voxcli.sources import Source
-from voxcli.transcript import Transcript
+from voxcli.output.sinks import write_atomic
 
 Status = Literal["done", "skipped", "locked", "failed", "cancelled"]
-TranscribeOne = Callable[..., Transcript]
-"""``transcribe_one(source, on_upload=callback)``."""
-Render = Callable[[Transcript], str]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One input, where its result goes (None: stdout), and why it is refused, if it is."""
+    """One input, where its results go (no targets: stdout), and why it is refused, if so."""
 
-    source: Source
-    target: Path | None = None
+    source: Any
+    targets: tuple[Path, ...] = ()
     error: VoxcliError | None = None  # e.g. its output collides with another input's
+
+    @property
+    def target(self) -> Path | None:
+        return self.targets[0] if self.targets else None
+
+
+@dataclass(frozen=True)
+class Produced:
+    """What a job's work made: one text per target (or one for stdout), and a detail the
+    command may want back (the transcript)."""
+
+    texts: tuple[str, ...]
+    detail: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one input ended."""
+
+    index: int
+    job: Job
+    status: Status
+    error: BaseException | None = None
+    detail: Any = None
+    reason: str | None = None  # why it was skipped or cancelled
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job's work gets besides the job: the scheduler (for its parts), the run's
+    private temporary directory, and where upload progress goes."""
+
+    index: int
+    scheduler: Scheduler
+    temp_dir: Path
+    on_upload: UploadCallback | None = None
+
+
+Work = Callable[[Job, JobContext], Produced]
 
 
 @dataclass(frozen=True)
@@ -58,255 +94,192 @@ class RunOptions:
     jobs: int = 4
     skip_existing: bool = False
     fail_fast: bool = False
-    verbose: bool = False
-    quiet: bool = False
-    show_summary: bool = False
-    report: ReportWriter | None = None
+    temp_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     progress: NullProgress = field(default_factory=NullProgress)
-
-
-@dataclass
-class Summary:
-    """Counts of a finished (or stopped) run."""
-
-    total: int = 0
-    done: int = 0
-    skipped: int = 0
-    locked: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    audio_seconds: float = 0.0
-    elapsed: float = 0.0
-
-    def line(self) -> str:
-        parts = [f"{self.done} done", f"{self.skipped} skipped"]
-        if self.locked:
-            parts.append(f"{self.locked} locked by another run")
-        parts.append(f"{self.failed} failed")
-        if self.cancelled:
-            parts.append(f"{self.cancelled} cancelled")
-        return (
-            f"{', '.join(parts)}; {self.audio_seconds / 60:.1f} audio minutes "
-            f"in {_duration(self.elapsed)}"
-        )
-
-
-@dataclass(frozen=True)
-class _Result:
-    transcript: Transcript
-    text: str
-    started: float
+    write_stdout: Callable[[str], None] = lambda text: None
+    stops_run: Callable[[BaseException], bool] = lambda error: False
+    """An error that makes every other input pointless (a rejected key) stops the run."""
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None
 
 
 @dataclass
 class _Running:
     index: int
     job: Job
-    lock: OutputLock | None
+    locks: list[OutputLock]
     started: float
 
 
-def run_jobs(
-    jobs: list[Job], transcribe_one: TranscribeOne, render: Render, options: RunOptions
-) -> int:
-    """Process every job; return the exit code (0, or 1 if any input failed).
+def workers_for(options: RunOptions) -> int:
+    """The pool's size: ``--jobs`` requests in flight, and one more worker that prepares
+    the next input meanwhile (none with ``--fail-fast``, where an input prepared ahead
+    would still be sent after a failure)."""
+    return options.jobs + (0 if options.fail_fast else 1)
 
-    A single input's error is raised as is (its own exit code). An authentication
-    error stops the whole run at once, since every other request would fail the same way.
-    """
-    return _Run(jobs, transcribe_one, render, options).run()
+
+def run_jobs(jobs: Sequence[Job], work: Work, options: RunOptions) -> list[Outcome]:
+    """Process every job; return one outcome per job, in input order."""
+    return _Run(jobs, work, options).run()
 
 
 class _Run:
-    def __init__(
-        self, jobs: list[Job], transcribe_one: TranscribeOne, render: Render, options: RunOptions
-    ) -> None:
+    def __init__(self, jobs: Sequence[Job], work: Work, options: RunOptions) -> None:
         self.jobs = jobs
-        self.transcribe_one = transcribe_one
-        self.render = render
+        self.work = work
         self.options = options
         self.progress = options.progress
-        self.summary = Summary(total=len(jobs))
-        self.running: dict[Future[_Result], _Running] = {}
-        # Results for stdout wait here until every earlier input has been printed.
-        self.finished: dict[int, str | None] = {}
+        self.outcomes: dict[int, Outcome] = {}
+        self.running: dict[Task[Produced], _Running] = {}
+        self.finished: dict[int, str | None] = {}  # stdout results waiting for their turn
         self.next_to_print = 0
-        self.stop_submitting = False
+        self.stop_reason: str | None = None
         self.queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
+        self.scheduler: Scheduler | None = None
 
-    # -- the loop ---------------------------------------------------------------------------
-
-    def run(self) -> int:
-        start = time.monotonic()
-        private_tmp = tempfile.mkdtemp(prefix="voxcli-run-")
-        saved_tempdir, tempfile.tempdir = tempfile.tempdir, private_tmp
-        workers = self.options.jobs + self._read_ahead()
-        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voxcli")
+    def run(self) -> list[Outcome]:
+        options = self.options
+        workers = workers_for(options)
+        scheduler = self.scheduler = Scheduler(workers)
+        private_tmp = Path(tempfile.mkdtemp(prefix="voxcli-run-", dir=options.temp_dir))
         self.progress.start(len(self.jobs))
-        queue = self.queue
         try:
-            while queue or self.running:
-                while queue and not self.stop_submitting and len(self.running) < workers:
-                    index, job = queue.popleft()
-                    self._submit(executor, index, job)
+            while self.queue or self.running:
+                # Inputs are locked when handed to the pool, so only a few are ahead.
+                while self.queue and self.stop_reason is None and len(self.running) < workers:
+                    index, job = self.queue.popleft()
+                    self._submit(scheduler, private_tmp, index, job)
                 if not self.running:
                     break
-                done, _ = wait(list(self.running), timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: self.running[f].index):
-                    self._collect(future)
-            while queue:  # --fail-fast stopped the run: the rest never started
-                index, job = queue.popleft()
-                self._cancelled(index, job, time.monotonic())
-            self.summary.elapsed = time.monotonic() - start
+                for task in scheduler.wait_any(self.running, timeout=1.0):
+                    self._collect(task)  # type: ignore[arg-type]
+            while self.queue:  # stopped early: the rest never started
+                index, job = self.queue.popleft()
+                self._cancelled(index, job, time.monotonic(), self.stop_reason)
         except BaseException:
             with signals.exit_on_next():
-                executor.shutdown(wait=False, cancel_futures=True)
-                for running in self.running.values():
-                    if running.lock is not None:
-                        running.lock.release()
-                self._report_abandoned()
-                self.running.clear()
+                scheduler.close()
+                self._abandon()
                 self.progress.stop()
                 shutil.rmtree(private_tmp, ignore_errors=True)
-                tempfile.tempdir = saved_tempdir
             raise
-        executor.shutdown(wait=True)
+        scheduler.close()
         self.progress.stop()
         shutil.rmtree(private_tmp, ignore_errors=True)
-        tempfile.tempdir = saved_tempdir
-        return self._finish()
+        return [self.outcomes[i] for i in range(len(self.jobs))]
 
-    def _read_ahead(self) -> int:
-        """Inputs prepared (probed, re-encoded) ahead while --jobs requests are in flight.
+    # -- submitting and collecting -----------------------------------------------------
 
-        That keeps local work off the critical path (the API's semaphore still bounds
-        requests): as many as --jobs, so a whole round of answers can be followed at once.
-        With --fail-fast none, since an input prepared ahead would still be sent after a
-        failure.
-        """
-        return 0 if self.options.fail_fast else self.options.jobs
-
-    def _report_abandoned(self) -> None:
-        """On the way out after a signal (or a run-stopping error): the unfinished inputs."""
+    def _submit(self, scheduler: Scheduler, temp: Path, index: int, job: Job) -> None:
         now = time.monotonic()
-        unfinished = [(r.index, r.job, r.started) for r in self.running.values()]
-        unfinished += [(index, job, now) for index, job in self.queue]
-        self.queue.clear()
-        if self.options.report is None:
-            return
-        with contextlib.suppress(Exception):  # the report must not stand in the way out
-            for _, job, started in sorted(unfinished, key=lambda entry: entry[0]):
-                self._report(job, "cancelled", started=started)
-
-    def _submit(self, executor: ThreadPoolExecutor, index: int, job: Job) -> None:
-        lock = None
-        target = job.target
         if job.error is not None:
-            self._failed(index, job, job.error, time.monotonic())
+            self._failed(index, job, job.error, now)
             return
-        if target is not None:
-            if self.options.skip_existing and target.exists():
-                self._skipped(index, job, "skipped", f"{target} exists")
-                return
+        if self.options.skip_existing and _all_exist(job.targets):
+            self._skipped(index, job, "skipped", f"{_names(job.targets)} exists")
+            return
+        locks: list[OutputLock] = []
+        for target in job.targets:
             try:
                 lock = try_lock(target)
             except VoxcliError as exc:  # e.g. the output's directory cannot be created
-                self._failed(index, job, exc, time.monotonic())
+                _release(locks)
+                self._failed(index, job, exc, now)
                 return
             if lock is None:
+                _release(locks)
                 self._skipped(index, job, "locked", f"another voxcli run is writing {target}")
                 return
-            if self.options.skip_existing and target.exists():  # finished while we waited
-                lock.release()
-                self._skipped(index, job, "skipped", f"{target} exists")
-                return
-        future = executor.submit(self._work, index, job)
-        self.running[future] = _Running(index, job, lock, time.monotonic())
+            locks.append(lock)
+        if self.options.skip_existing and _all_exist(job.targets):  # finished while we waited
+            _release(locks)
+            self._skipped(index, job, "skipped", f"{_names(job.targets)} exists")
+            return
+        context = JobContext(index, scheduler, temp, self._upload_callback(index))
+        name = getattr(job.source, "display_name", str(job.source))
+        progress = self.progress
 
-    def _work(self, index: int, job: Job) -> _Result:
-        """In a worker thread: transcribe and render one source (no side effects)."""
-        started = time.monotonic()
-        self.progress.begin(index, _display_name(job.source))
+        def work() -> Produced:
+            progress.begin(index, name)
+            return self.work(job, context)
 
-        def on_upload(sent: int, total: int) -> None:
-            self.progress.uploaded(index, sent, total)
+        task = scheduler.submit(work, Priority.INPUT)
+        self.running[task] = _Running(index, job, locks, now)
 
-        transcript = self.transcribe_one(job.source, on_upload=on_upload)
-        return _Result(transcript, self.render(transcript), started)
+    def _upload_callback(self, index: int) -> UploadCallback:
+        progress = self.progress
 
-    def _collect(self, future: Future[_Result]) -> None:
-        running = self.running.pop(future)
+        def uploaded(sent: int, total: int) -> None:
+            progress.uploaded(index, sent, total)
+
+        return uploaded
+
+    def _collect(self, task: Task[Produced]) -> None:
+        running = self.running.pop(task)
         index, job = running.index, running.job
         written = False
         try:
             try:
-                result = future.result()
-                if job.target is not None:
-                    write_atomic(job.target, result.text)
-                    written = True
+                produced = task.result()
+                for target, text in zip(job.targets, produced.texts, strict=False):
+                    write_atomic(target, text)
+                written = bool(job.targets)
             finally:
-                if running.lock is not None:
-                    running.lock.release(written=written)
-        except AuthError as exc:
-            self._report(job, "failed", error=exc.message, started=running.started)
-            raise
+                for lock in running.locks:
+                    lock.release(written=written)
+        except Cancelled:
+            self._cancelled(index, job, running.started, self.stop_reason)
+            return
         except Exception as exc:
             self._failed(index, job, exc, running.started)
             return
-        self._done(index, job, result)
+        self._record(Outcome(index, job, "done", detail=produced.detail), running.started)
+        self._ready(index, produced.texts[0] if not job.targets and produced.texts else None)
 
-    # -- outcomes ---------------------------------------------------------------------------
+    def _abandon(self) -> None:
+        """On the way out after a signal: the unfinished inputs are cancelled."""
+        now = time.monotonic()
+        unfinished = [(r.index, r.job, r.started, r.locks) for r in self.running.values()]
+        unfinished += [(index, job, now, []) for index, job in self.queue]
+        self.running.clear()
+        self.queue.clear()
+        for index, job, started, locks in sorted(unfinished, key=lambda entry: entry[0]):
+            _release(locks)
+            with contextlib.suppress(Exception):  # nothing may stand in the way out
+                self._record(Outcome(index, job, "cancelled", reason="interrupted"), started)
 
-    def _done(self, index: int, job: Job, result: _Result) -> None:
-        transcript = result.transcript
-        seconds = _audio_seconds(transcript)
-        self.progress.end(index)
-        self.summary.done += 1
-        self.summary.audio_seconds += seconds or 0.0
-        self._report(
-            job,
-            "done",
-            audio_seconds=seconds,
-            transcript=transcript,
-            started=result.started,
-        )
-        if job.target is None:
-            self._ready(index, result.text)
-        else:
-            self._ready(index, None)
-            if self.options.verbose and not self.options.quiet:
-                console.info(f"{job.source}: wrote {job.target}")
+    # -- outcomes ----------------------------------------------------------------------
+
+    def _record(self, outcome: Outcome, started: float) -> None:
+        outcome = _with_elapsed(outcome, time.monotonic() - started)
+        self.outcomes[outcome.index] = outcome
+        self.progress.end(outcome.index)
+        self.options.on_outcome(outcome)
 
     def _skipped(self, index: int, job: Job, status: Status, why: str) -> None:
-        self.progress.end(index)
-        if status == "locked":
-            self.summary.locked += 1
-        else:
-            self.summary.skipped += 1
-        self._report(job, status, started=time.monotonic())
+        self._record(Outcome(index, job, status, reason=why), time.monotonic())
         self._ready(index, None)
-        if self.options.verbose and not self.options.quiet:
-            console.info(f"{job.source}: skipped, {why}")
 
-    def _failed(self, index: int, job: Job, exc: Exception, started: float) -> None:
-        if isinstance(exc, VoxcliError):
-            message, hint = exc.message, exc.hint
-        else:
-            message, hint = f"unexpected error: {type(exc).__name__}: {exc}", None
-        self.progress.end(index)
-        self._report(job, "failed", error=message, started=started)
-        if len(self.jobs) == 1:
-            raise exc
-        self.summary.failed += 1
+    def _failed(self, index: int, job: Job, exc: BaseException, started: float) -> None:
+        self._record(Outcome(index, job, "failed", error=exc), started)
         self._ready(index, None)
-        console.input_error(job.source, message, hint)
-        if self.options.fail_fast:
-            self.stop_submitting = True
+        if self.options.stops_run(exc):
+            self._stop_now(str(getattr(exc, "message", exc)))
+        elif self.options.fail_fast and self.stop_reason is None:
+            self.stop_reason = "--fail-fast"  # what is in flight still finishes
 
-    def _cancelled(self, index: int, job: Job, started: float) -> None:
-        self.progress.end(index)
-        self.summary.cancelled += 1
-        self._report(job, "cancelled", started=started)
+    def _stop_now(self, reason: str) -> None:
+        """Every other input would fail the same way: cancel what has not started and
+        abandon what is in flight (its daemon thread ends with the process)."""
+        self.stop_reason = self.stop_reason or reason
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for task, running in list(self.running.items()):
+            del self.running[task]
+            _release(running.locks)
+            self._cancelled(running.index, running.job, running.started, reason)
+
+    def _cancelled(self, index: int, job: Job, started: float, why: str | None) -> None:
+        self._record(Outcome(index, job, "cancelled", reason=why), started)
         self._ready(index, None)
 
     def _ready(self, index: int, text: str | None) -> None:
@@ -316,57 +289,21 @@ class _Run:
             pending = self.finished.pop(self.next_to_print)
             self.next_to_print += 1
             if pending is not None:
-                write_stdout(pending)
-
-    def _report(
-        self,
-        job: Job,
-        status: Status,
-        *,
-        error: str | None = None,
-        audio_seconds: float | None = None,
-        transcript: Transcript | None = None,
-        started: float,
-    ) -> None:
-        if self.options.report is None:
-            return
-        self.options.report.write(
-            source=str(job.source),
-            output=str(job.target) if job.target is not None else None,
-            status=status,
-            error=error,
-            audio_seconds=audio_seconds,
-            usage=transcript.usage if transcript is not None else None,
-            elapsed=time.monotonic() - started,
-        )
-
-    def _finish(self) -> int:
-        summary = self.summary
-        if self.options.show_summary and not self.options.quiet:
-            console.info(summary.line())
-        if summary.failed:
-            not_run = summary.cancelled
-            stopped = f"; stopped early, {not_run} not run (--fail-fast)" if not_run else ""
-            console.error(f"{summary.failed} of {summary.total} inputs failed{stopped}")
-            return ExitCode.FAILURE
-        return ExitCode.OK
+                self.options.write_stdout(pending)
 
 
-def _audio_seconds(transcript: Transcript) -> float | None:
-    if transcript.duration is not None:
-        return transcript.duration
-    if transcript.usage is not None:
-        return transcript.usage.prompt_audio_seconds
-    return None
+def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:
+    return replace(outcome, elapsed=elapsed)
 
 
-def _display_name(source: Source) -> str:
-    return source.file_name if source.kind == "file" else str(source)
+def _all_exist(targets: tuple[Path, ...]) -> bool:
+    return bool(targets) and all(target.exists() for target in targets)
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+def _names(targets: tuple[Path, ...]) -> str:
+    return ", ".join(str(target) for target in targets)
+
+
+def _release(locks: list[OutputLock]) -> None:
+    for lock in locks:
+        lock.release()

@@ -1,19 +1,19 @@
 """``--stream``: print one source's transcript on stdout as the API streams it.
 
 A stream is one request: it cannot be split (``--split-minutes`` is refused when the
-options are built, see :class:`voxcli.longform.SplitOptions`), so an upload over the
-API's limit is refused here, before anything is sent.
+request is built), so an upload over the API's limit is refused here, before anything
+is sent.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
 from voxcli.console import Say as Report
-from voxcli.engine import longform
 from voxcli.errors import InputError
 from voxcli.sizes import format_size
 from voxcli.sources import Source
@@ -25,6 +25,8 @@ def stream_source(
     params: TranscriptionParams,
     out: TextIO,
     *,
+    temp_dir: Path,
+    limit: int,
     upload_mode: str = "auto",
     stdin: BinaryIO | None = None,
     report: Report | None = None,
@@ -36,20 +38,19 @@ def stream_source(
     if source.is_url:
         _print_deltas(api, params, AudioPayload(source.file_name, url=source.raw), out)
         return
-    with local_audio_path(source, stdin) as path:
+    with local_audio_path(source, stdin, temp_dir) as path:
         info = probe_source(source, path)
         if audio.plan_upload(info, upload_mode) == "original":  # known before encoding
-            _check_size(source, info, info.size)
-        with prepared_audio(source, path, upload_mode, info) as ready:
-            _check_size(source, info, ready.sent_bytes)
+            _check_size(source, info, info.size, limit)
+        with prepared_audio(source, path, upload_mode, info, temp_dir) as ready:
+            _check_size(source, info, ready.sent_bytes, limit)
             if report is not None:
                 report(upload_summary(source, ready))
             _print_deltas(api, params, ready.payload, out)
 
 
-def _check_size(source: Source, info: audio.AudioInfo, size: int) -> None:
+def _check_size(source: Source, info: audio.AudioInfo, size: int, limit: int) -> None:
     """Refuse an upload the API would reject for its size, before it is sent."""
-    limit = longform.MAX_UPLOAD_BYTES
     if size <= limit:
         return
     if info.decodable:

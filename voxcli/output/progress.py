@@ -7,13 +7,15 @@ upload bytes through :meth:`uploaded`; Rich's progress is thread-safe.
 
 from __future__ import annotations
 
-import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import Console as RichConsole
     from rich.progress import Progress as RichProgressBar
     from rich.progress import TaskID
+
+    from voxcli.env import Environment
 
 LARGE_UPLOAD = 8 * 1000 * 1000
 """Uploads at least this big get their own bytes bar."""
@@ -41,7 +43,8 @@ class NullProgress:
 class RichProgress(NullProgress):
     """Files done of total, the current file(s), elapsed and remaining time, upload bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: RichConsole) -> None:
+        self._console = console
         self._bar: RichProgressBar | None = None
         self._files: TaskID | None = None
         self._active: dict[int, str] = {}
@@ -58,8 +61,6 @@ class RichProgress(NullProgress):
             TimeRemainingColumn,
         )
 
-        from voxcli.console import stderr_console
-
         self._bar = Progress(
             SpinnerColumn(),
             TextColumn("{task.fields[count]}", justify="right"),
@@ -68,7 +69,7 @@ class RichProgress(NullProgress):
             TextColumn("eta"),
             TimeRemainingColumn(),
             TextColumn("{task.description}"),
-            console=stderr_console(),
+            console=self._console,
             transient=True,
         )
         self._files = self._bar.add_task("", total=total, count=f"0/{total} files")
@@ -129,22 +130,8 @@ def _megabytes(count: int) -> str:
     return f"{count / 1e6:.1f}"
 
 
-def make_progress(*, quiet: bool, stream: Any = None) -> NullProgress:
-    """A Rich display when ``stream`` (stderr) is a terminal and not ``quiet``; else none."""
-    stream = sys.stderr if stream is None else stream
-    if quiet or not is_terminal(stream):
+def make_progress(*, env: Environment, quiet: bool) -> NullProgress:
+    """A Rich display when stderr is a terminal and not ``quiet``; else none."""
+    if quiet or not env.stderr_isatty:
         return NullProgress()
-    return RichProgress()
-
-
-def stderr_is_terminal() -> bool:
-    """Whether stderr is a terminal (progress display, summary line)."""
-    return is_terminal(sys.stderr)
-
-
-def is_terminal(stream: Any) -> bool:
-    """``stream.isatty()``, False for streams without one or already closed."""
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+    return RichProgress(env.console.rich())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import TextIO
@@ -82,9 +81,8 @@ class StdoutClosed(VoxcliError):
         super().__init__("stdout was closed")
 
 
-def write_stdout(text: str, stream: TextIO | None = None) -> None:
+def write_stdout(text: str, out: TextIO) -> None:
     """Write data to stdout and flush, so pipelines see each result as it is ready."""
-    out = stream or sys.stdout
     try:
         out.write(text)
         out.flush()

@@ -57,6 +57,11 @@ EXTENSIONS: dict[str, str] = {
 }
 
 
+def extension_of(fmt: str) -> str:
+    """The file extension of a format's files (``.txt`` for text)."""
+    return next(ext for ext, name in EXTENSIONS.items() if name == fmt)
+
+
 def format_for_path(path: str | os.PathLike[str]) -> str | None:
     """The format a file name asks for by its extension (case-insensitive), else None."""
     _, ext = os.path.splitext(os.fspath(path))

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
 
-from voxcli import console
 from voxcli.api import ChatParams
 from voxcli.commands import common
 from voxcli.commands.chat.messages import (
@@ -21,6 +19,7 @@ from voxcli.commands.chat.messages import (
     write_answer,
 )
 from voxcli.config import CHAT_MODEL_SETTING
+from voxcli.env import Environment
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -48,6 +47,7 @@ def _size(value: str | int) -> int:
 
 
 def chat(
+    ctx: typer.Context,
     sources: Annotated[
         list[str],
         typer.Argument(
@@ -130,14 +130,20 @@ def chat(
     debug: DebugOpt = False,
 ) -> None:
     """Ask a question about audio files, stdin or URLs, and print the answer."""
+    env: Environment = ctx.obj
+    console = env.console
     parsed = parse_clips(sources)
     audio_on_stdin = common.check_stdin_sources(
-        parsed, api_key_file, example="cat talk.mp3 | voxcli chat - -p 'Summarize'"
+        env, parsed, api_key_file, example="cat talk.mp3 | voxcli chat - -p 'Summarize'"
     )
     question = read_prompt(
-        prompt, stdin=sys.stdin, stdin_busy=audio_on_stdin or api_key_file == "-"
+        prompt,
+        stdin=env.stdin,
+        stdin_busy=audio_on_stdin or api_key_file == "-",
+        stdin_isatty=env.stdin_isatty,
     )
     settings = common.connection_settings(
+        env,
         api_key_file=api_key_file,
         server_url=server_url,
         timeout=timeout,
@@ -154,8 +160,9 @@ def chat(
         audio_refs(
             api,
             parsed,
-            stdin=sys.stdin.buffer if audio_on_stdin else None,
+            stdin=env.stdin_bytes if audio_on_stdin else None,
             upload_threshold=upload_threshold,
+            temp_dir=env.temp_dir,
             report=report,
             warn=console.warn,
         ) as refs,
@@ -163,15 +170,15 @@ def chat(
         messages = build_messages(question, refs, system)
         if as_json:
             result = api.chat(params, messages)
-            write_stdout(json.dumps(answer_json(result), ensure_ascii=False) + "\n")
+            write_stdout(json.dumps(answer_json(result), ensure_ascii=False) + "\n", env.stdout)
             return
         if stream:
             with api.chat_stream(params, messages) as answer:
-                write_answer(answer, sys.stdout)
+                write_answer(answer, env.stdout)
             result = answer.result
         else:
             result = api.chat(params, messages)
-            write_answer([result.text], sys.stdout)
+            write_answer([result.text], env.stdout)
     if not quiet and (warning := _CUT_OFF.get(result.finish_reason or "")):
         console.warn(warning)
 

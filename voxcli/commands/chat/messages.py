@@ -12,6 +12,7 @@ import base64
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from voxcli.api import ChatResult, MistralApi
@@ -48,13 +49,14 @@ def read_prompt(
     *,
     stdin: TextIO,
     stdin_busy: bool,
+    stdin_isatty: bool,
 ) -> str:
     """The question: ``--prompt``, else stdin when it is free and not a terminal.
 
     ``stdin_busy`` is true when stdin carries the audio (``-``) or the key
     (``--api-key-file -``). No question at all is a usage error.
     """
-    if prompt is None and not stdin_busy and not stdin.isatty():
+    if prompt is None and not stdin_busy and not stdin_isatty:
         raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
         try:
             prompt = raw.decode("utf-8-sig")
@@ -92,6 +94,7 @@ def audio_refs(
     *,
     stdin: BinaryIO | None,
     upload_threshold: int,
+    temp_dir: Path,
     report: Report | None = None,
     warn: Report | None = None,
 ) -> Iterator[list[AudioRef]]:
@@ -108,9 +111,11 @@ def audio_refs(
                 prepared.append(None)
                 continue
             path = stack.enter_context(
-                local_audio_path(source, stdin if source.kind == "stdin" else None)
+                local_audio_path(source, stdin if source.kind == "stdin" else None, temp_dir)
             )
-            prepared.append(stack.enter_context(prepared_audio(source, path, "auto")))
+            prepared.append(
+                stack.enter_context(prepared_audio(source, path, "auto", None, temp_dir))
+            )
         refs: list[AudioRef] = []
         for source, ready in zip(sources, prepared, strict=True):
             if ready is None:

@@ -1,25 +1,23 @@
-"""``voxcli transcribe``: parse and validate flags, then hand over to the pipeline."""
+"""``voxcli transcribe``: the flags, made a request (:mod:`.request`) and run (:mod:`.run`)."""
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
-from voxcli import console, inputs, render
-from voxcli.api import TranscriptionParams
+from voxcli import render
 from voxcli.commands import common
+from voxcli.commands.transcribe.request import (
+    TranscribeFlags,
+    TranscribeRequest,
+    bias_file_texts,
+    build_request,
+)
 from voxcli.config import Settings
-from voxcli.console import Say as Report
-from voxcli.engine.longform import SplitOptions
-from voxcli.engine.pipeline import transcribe_source
-from voxcli.engine.runner import Job, RunOptions, run_jobs
-from voxcli.engine.streaming import stream_source
-from voxcli.errors import InputError, UsageError
+from voxcli.env import Environment
 from voxcli.options import (
     OUTPUT,
     REQUEST,
@@ -42,14 +40,6 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output.progress import make_progress, stderr_is_terminal
-from voxcli.output.report import ReportWriter
-from voxcli.params import (
-    collect_bias_terms,
-    normalise_language,
-    timestamp_granularities,
-)
-from voxcli.transcript import Transcript
 
 
 class Granularity(str, Enum):
@@ -58,11 +48,11 @@ class Granularity(str, Enum):
 
 
 DEFAULT_RENDER = render.RenderOptions()
-FORMAT_EXTENSIONS = {fmt: ext for ext, fmt in render.EXTENSIONS.items()}
 RUN = "Many files"
 
 
 def transcribe(
+    ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
         typer.Argument(
@@ -241,35 +231,9 @@ def transcribe(
     ] = False,
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
-    if files_from == "-" and api_key_file == "-":
-        raise UsageError("stdin cannot carry both the file list and the key (--api-key-file -)")
-    raws = list(sources or [])
-    if files_from is not None:
-        raws += inputs.read_files_from(files_from, sys.stdin.buffer)
-    elif not raws:
-        raise UsageError(
-            "no SOURCE given", hint="name audio files, directories with -r, or --files-from"
-        )
-    items = inputs.expand_inputs(raws, recursive=recursive)
-    if output is not None and output_dir is not None:
-        raise UsageError("--output and --output-dir cannot be used together")
-    if output is not None and len(items) > 1:
-        raise UsageError(
-            "--output takes a single source",
-            hint="use --output-dir DIR to write one file per source",
-        )
-    if skip_existing and output is None and output_dir is None:
-        raise UsageError("--skip-existing needs --output or --output-dir")
-    if stream:
-        _check_stream(items, output, output_dir, fmt, report_path)
-    if files_from == "-" and any(item.source.kind == "stdin" for item in items):
-        raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
-    uses_stdin = common.check_stdin_sources(
-        [item.source for item in items],
-        api_key_file,
-        example="cat talk.mp3 | voxcli transcribe -",
-    )
+    env: Environment = ctx.obj
     settings = common.connection_settings(
+        env,
         api_key_file=api_key_file,
         server_url=server_url,
         timeout=timeout,
@@ -278,181 +242,47 @@ def transcribe(
         fmt=fmt,
         quiet=quiet,
     )
-    output_format = _output_format(fmt, output, settings)
-    if stream and output_format != "text":
-        raise UsageError(f"--stream prints text; it cannot write {output_format}")
-    if len(items) > 1 and output is None and output_dir is None:
-        _check_shared_stdout(output_format, len(items))
-    if highlight_words and output_format not in render.SUBTITLE_FORMATS:
-        raise UsageError("--highlight-words applies to srt and vtt output")
-    params = TranscriptionParams(
-        model=settings.model,
-        language=(code := normalise_language(language)),
-        temperature=temperature,
+    flags = TranscribeFlags(
+        sources=tuple(sources or ()),
+        files_from=files_from,
+        recursive=recursive,
+        model=model,
+        language=language,
+        timestamps=tuple(granularity.value for granularity in timestamps or ()),
         diarize=diarize,
-        context_bias=collect_bias_terms(bias or [], bias_file or []),
-        timestamp_granularities=timestamp_granularities(
-            [granularity.value for granularity in timestamps or []]
-            or (["word"] if highlight_words else []),
-            language=code,
-            needs_timestamps=output_format in render.TIMED_FORMATS,
-            # Speaker turns come with segments: without them --diarize shows nothing.
-            wants_timestamps=diarize,
-            fmt=output_format,
+        bias=tuple(bias or ()),
+        bias_files=bias_file_texts(bias_file or ()),
+        temperature=temperature,
+        fmt=fmt,
+        output=output,
+        output_dir=output_dir,
+        upload=upload,
+        render=render.RenderOptions(
+            max_line_width=max_line_width,
+            max_lines=max_lines,
+            max_cue_duration=max_cue_duration,
+            min_cue_duration=min_cue_duration,
+            max_chars_per_second=max_chars_per_second,
+            highlight_words=highlight_words,
+            text_width=text_width,
         ),
-    )
-    render_options = render.RenderOptions(
-        max_line_width=max_line_width,
-        max_lines=max_lines,
-        max_cue_duration=max_cue_duration,
-        min_cue_duration=min_cue_duration,
-        max_chars_per_second=max_chars_per_second,
-        highlight_words=highlight_words,
-        text_width=text_width,
-    )
-    if highlight_words and "word" not in params.timestamp_granularities:
-        raise UsageError(
-            "--highlight-words needs word timestamps",
-            hint="add --timestamps word",
-        )
-    targets, refused = _targets(items, output, output_dir, output_format)
-    split = SplitOptions(
         split_minutes=split_minutes,
-        explicit=split_minutes is not None,
-        use_cache=not no_cache,
+        no_cache=no_cache,
+        api_key_file=api_key_file,
         jobs=jobs,
+        verbose=verbose,
+        quiet=quiet,
+        skip_existing=skip_existing,
+        fail_fast=fail_fast,
+        report=report_path,
         stream=stream,
     )
-    if not items:
-        if verbose or stderr_is_terminal():
-            console.warn("nothing to transcribe: no audio files found")
-        return
-    progress_report = console.info if verbose and not quiet else None
-    with common.open_api(settings, jobs=jobs) as api:
-        if stream:
-            source = items[0].source
-            stream_source(
-                api,
-                source,
-                params,
-                sys.stdout,
-                upload_mode=upload,
-                stdin=sys.stdin.buffer if source.kind == "stdin" else None,
-                report=progress_report,
-            )
-            return
-        transcribe_one = partial(
-            transcribe_source,
-            api,
-            params=params,
-            upload_mode=upload,
-            stdin=sys.stdin.buffer if uses_stdin else None,
-            report=progress_report,
-            split=split,
-            warn=console.warn,
-        )
-        report = ReportWriter(report_path) if report_path is not None else None
-        try:
-            code = run_jobs(
-                [
-                    Job(item.source, target, refused.get(index))
-                    for index, (item, target) in enumerate(zip(items, targets, strict=True))
-                ],
-                transcribe_one,
-                partial(
-                    _render_and_report,
-                    fmt=output_format,
-                    options=render_options,
-                    report=progress_report,
-                ),
-                RunOptions(
-                    jobs=jobs,
-                    skip_existing=skip_existing,
-                    fail_fast=fail_fast,
-                    verbose=verbose,
-                    quiet=quiet,
-                    show_summary=verbose or stderr_is_terminal(),
-                    report=report,
-                    progress=make_progress(quiet=quiet),
-                ),
-            )
-        finally:
-            if report is not None:
-                report.close()
-    if code:
-        raise typer.Exit(code)
+    request = build_request(flags, settings)
+    run_request(env, request, settings)
 
 
-SINGLE_DOCUMENT_FORMATS = frozenset({"json", "srt", "vtt", "tsv"})
+def run_request(env: Environment, request: TranscribeRequest, settings: Settings) -> None:
+    """Expand the inputs, transcribe them, report; raise what decides the exit code."""
+    from voxcli.commands.transcribe.run import transcribe_all
 
-
-def _check_shared_stdout(fmt: str, count: int) -> None:
-    """Several SRT/VTT/TSV files or JSON documents back to back on stdout are one broken file."""
-    if fmt in SINGLE_DOCUMENT_FORMATS:
-        raise UsageError(
-            f"{count} sources cannot share stdout as one {fmt} file",
-            hint="use --output-dir DIR for one file per source, "
-            "or -f jsonl (one JSON object per line) or -f text",
-        )
-
-
-def _render_and_report(
-    transcript: Transcript, *, fmt: str, options: render.RenderOptions, report: Report | None
-) -> str:
-    """Render one transcript; with --verbose, say how the subtitle cues came out."""
-    text, cues = render.render_with_report(transcript, fmt, options)
-    if report is not None and cues is not None:
-        report(f"{transcript.source}: {cues.summary(options)}")
-    return text
-
-
-def _check_stream(
-    items: list[inputs.InputItem],
-    output: Path | None,
-    output_dir: Path | None,
-    fmt: str | None,
-    report_path: Path | None,
-) -> None:
-    """--stream prints one source's text on stdout as it arrives; refuse anything else."""
-    if len(items) != 1:
-        raise UsageError(
-            f"--stream takes a single source, not {len(items)}",
-            hint="drop --stream to transcribe several sources",
-        )
-    if output is not None or output_dir is not None:
-        raise UsageError("--stream prints to stdout; it cannot be used with -o or -d")
-    if fmt is not None and fmt != "text":
-        raise UsageError(f"--stream prints text; it cannot be used with --format {fmt}")
-    if report_path is not None:
-        raise UsageError("--stream cannot be used with --report")
-
-
-def _output_format(fmt: str | None, output: Path | None, settings: Settings) -> str:
-    """--format, else --output's extension, else env/config, else text."""
-    if fmt is not None:
-        return fmt
-    if output is not None and (by_extension := render.format_for_path(output)):
-        return by_extension
-    if settings.format is not None:
-        if settings.format not in render.FORMATS:
-            raise UsageError(
-                f"unknown format {settings.format!r} in VOXCLI_FORMAT or the config file",
-                hint=f"choose one of: {', '.join(render.FORMATS)}",
-            )
-        return settings.format
-    return "text"
-
-
-def _targets(
-    items: list[inputs.InputItem], output: Path | None, output_dir: Path | None, fmt: str
-) -> tuple[list[Path | None], dict[int, InputError]]:
-    """Where each input's result goes: stdout (None), --output, or a file under --output-dir.
-
-    Also the inputs refused because they would share an output file with another one.
-    """
-    if output is not None:
-        return [output] * len(items), {}
-    if output_dir is None:
-        return [None] * len(items), {}
-    paths = inputs.output_paths(items, output_dir, FORMAT_EXTENSIONS[fmt])
-    return list(paths), inputs.collisions(items, paths)
+    transcribe_all(env, request, settings)

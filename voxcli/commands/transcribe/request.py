@@ -1,0 +1,254 @@
+"""``voxcli transcribe``'s flags turned into one frozen request, by a pure function.
+
+:func:`build_request` holds every flag rule (conflicts, limits, defaults from the
+settings) and touches no file and no network: flag files (``--bias-file``) are read by
+the caller and passed in as text. So every usage error comes before any input is
+expanded or read; :func:`check_inputs` adds the few rules that depend on how many
+inputs the expansion found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from voxcli import render
+from voxcli.api import TranscriptionParams
+from voxcli.config import Settings
+from voxcli.errors import UsageError
+from voxcli.params import (
+    bias_terms_from_text,
+    collect_bias_terms,
+    normalise_language,
+    split_bias_values,
+)
+from voxcli.params import timestamp_granularities as granularities_for
+
+SINGLE_DOCUMENT_FORMATS = frozenset({"json", "srt", "vtt", "tsv"})
+"""Formats of which several back to back on stdout make one broken file."""
+
+
+@dataclass(frozen=True)
+class TranscribeFlags:
+    """The command line as typed (after Typer's own parsing), plus flag files' text."""
+
+    sources: tuple[str, ...] = ()
+    files_from: str | None = None
+    recursive: bool = False
+    model: str | None = None
+    language: str | None = None
+    timestamps: tuple[str, ...] = ()
+    diarize: bool = False
+    bias: tuple[str, ...] = ()
+    bias_files: tuple[tuple[str, str], ...] = ()  # (path, its text)
+    temperature: float | None = None
+    fmt: str | None = None
+    output: Path | None = None
+    output_dir: Path | None = None
+    upload: str = "auto"
+    render: render.RenderOptions = field(default_factory=render.RenderOptions)
+    split_minutes: float | None = None
+    no_cache: bool = False
+    api_key_file: str | None = None
+    jobs: int = 4
+    verbose: bool = False
+    quiet: bool = False
+    skip_existing: bool = False
+    fail_fast: bool = False
+    report: Path | None = None
+    stream: bool = False
+
+    @property
+    def highlight_words_asked(self) -> bool:
+        return self.render.highlight_words
+
+
+@dataclass(frozen=True)
+class TranscribeRequest:
+    """Everything a transcription run needs to know, validated."""
+
+    sources: tuple[str, ...]
+    files_from: str | None
+    recursive: bool
+    params: TranscriptionParams
+    output_format: str
+    output: Path | None
+    output_dir: Path | None
+    upload: str
+    render: render.RenderOptions
+    split_minutes: float | None
+    use_cache: bool
+    jobs: int
+    verbose: bool
+    quiet: bool
+    skip_existing: bool
+    fail_fast: bool
+    report: Path | None
+    stream: bool
+    api_key_file: str | None = None
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.output is None and self.output_dir is None
+
+
+def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeRequest:
+    """The request the flags describe; a :class:`UsageError` for any rule they break."""
+    _check_sources(flags)
+    _check_outputs(flags)
+    output_format = output_format_for(flags.fmt, flags.output, settings.format)
+    if flags.stream:
+        _check_stream(flags, output_format)
+    if len(flags.sources) > 1 and flags.output is None and flags.output_dir is None:
+        check_shared_stdout(output_format, len(flags.sources))
+    if flags.highlight_words_asked and output_format not in render.SUBTITLE_FORMATS:
+        raise UsageError("--highlight-words applies to srt and vtt output")
+    if flags.split_minutes is not None and not (
+        math.isfinite(flags.split_minutes) and flags.split_minutes > 0
+    ):
+        raise UsageError(
+            f"--split-minutes must be a positive number of minutes, not {flags.split_minutes:g}"
+        )
+    language = normalise_language(flags.language)
+    bias = split_bias_values(flags.bias)
+    for _, text in flags.bias_files:
+        bias.extend(bias_terms_from_text(text))
+    params = TranscriptionParams(
+        model=settings.model,
+        language=language,
+        temperature=flags.temperature,
+        diarize=flags.diarize,
+        context_bias=collect_bias_terms(bias),
+        timestamp_granularities=granularities_for(
+            list(flags.timestamps) or (["word"] if flags.highlight_words_asked else []),
+            language=language,
+            needs_timestamps=output_format in render.TIMED_FORMATS,
+            # Speaker turns come with segments: without them --diarize shows nothing.
+            wants_timestamps=flags.diarize,
+            fmt=output_format,
+        ),
+    )
+    if flags.highlight_words_asked and "word" not in params.timestamp_granularities:
+        raise UsageError("--highlight-words needs word timestamps", hint="add --timestamps word")
+    return TranscribeRequest(
+        sources=flags.sources,
+        files_from=flags.files_from,
+        recursive=flags.recursive,
+        params=params,
+        output_format=output_format,
+        output=flags.output,
+        output_dir=flags.output_dir,
+        upload=flags.upload,
+        render=flags.render,
+        split_minutes=flags.split_minutes,
+        use_cache=not flags.no_cache,
+        jobs=flags.jobs,
+        verbose=flags.verbose,
+        quiet=flags.quiet,
+        skip_existing=flags.skip_existing,
+        fail_fast=flags.fail_fast,
+        report=flags.report,
+        stream=flags.stream,
+        api_key_file=flags.api_key_file,
+    )
+
+
+def check_inputs(request: TranscribeRequest, count: int, uses_stdin: bool) -> None:
+    """The rules that depend on the inputs found (``-r``, ``--files-from``)."""
+    if request.output is not None and count > 1:
+        raise UsageError(
+            "--output takes a single source",
+            hint="use --output-dir DIR to write one file per source",
+        )
+    if request.stream and count != 1:
+        raise UsageError(
+            f"--stream takes a single source, not {count}",
+            hint="drop --stream to transcribe several sources",
+        )
+    if request.files_from == "-" and uses_stdin:
+        raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
+    if count > 1 and request.to_stdout:
+        check_shared_stdout(request.output_format, count)
+
+
+def check_shared_stdout(fmt: str, count: int) -> None:
+    """Several SRT/VTT/TSV files or JSON documents back to back on stdout are one broken file."""
+    if fmt in SINGLE_DOCUMENT_FORMATS:
+        raise UsageError(
+            f"{count} sources cannot share stdout as one {fmt} file",
+            hint="use --output-dir DIR for one file per source, "
+            "or -f jsonl (one JSON object per line) or -f text",
+        )
+
+
+def output_format_for(fmt: str | None, output: Path | None, configured: str | None) -> str:
+    """--format, else --output's extension, else env/config, else text."""
+    if fmt is not None:
+        return fmt
+    if output is not None and (by_extension := render.format_for_path(output)):
+        return by_extension
+    if configured is not None:
+        if configured not in render.FORMATS:
+            raise UsageError(
+                f"unknown format {configured!r} in VOXCLI_FORMAT or the config file",
+                hint=f"choose one of: {', '.join(render.FORMATS)}",
+            )
+        return configured
+    return "text"
+
+
+def _check_sources(flags: TranscribeFlags) -> None:
+    if flags.files_from == "-" and flags.api_key_file == "-":
+        raise UsageError("stdin cannot carry both the file list and the key (--api-key-file -)")
+    if flags.files_from is None and not flags.sources:
+        raise UsageError(
+            "no SOURCE given", hint="name audio files, directories with -r, or --files-from"
+        )
+    if flags.files_from == "-" and "-" in flags.sources:
+        raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
+
+
+def _check_outputs(flags: TranscribeFlags) -> None:
+    if flags.output is not None and flags.output_dir is not None:
+        raise UsageError("--output and --output-dir cannot be used together")
+    if flags.output is not None and len(flags.sources) > 1:
+        raise UsageError(
+            "--output takes a single source",
+            hint="use --output-dir DIR to write one file per source",
+        )
+    if flags.skip_existing and flags.output is None and flags.output_dir is None:
+        raise UsageError("--skip-existing needs --output or --output-dir")
+
+
+def _check_stream(flags: TranscribeFlags, output_format: str) -> None:
+    """--stream prints one source's text on stdout as it arrives; refuse anything else."""
+    count = len(flags.sources) + (flags.files_from is not None)
+    if count != 1:
+        raise UsageError(
+            f"--stream takes a single source, not {count}",
+            hint="drop --stream to transcribe several sources",
+        )
+    if flags.output is not None or flags.output_dir is not None:
+        raise UsageError("--stream prints to stdout; it cannot be used with -o or -d")
+    if flags.fmt is not None and flags.fmt != "text":
+        raise UsageError(f"--stream prints text; it cannot be used with --format {flags.fmt}")
+    if flags.report is not None:
+        raise UsageError("--stream cannot be used with --report")
+    if output_format != "text":
+        raise UsageError(f"--stream prints text; it cannot write {output_format}")
+    if flags.split_minutes is not None:
+        raise UsageError(
+            "--stream sends the recording in one request, so it cannot be split "
+            "with --split-minutes",
+            hint="drop --stream to have the parts sent in parallel and merged, "
+            "or drop --split-minutes",
+        )
+
+
+def bias_file_texts(paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Read the ``--bias-file`` files (the only reading the request needs)."""
+    from voxcli.textfiles import read_flag_text
+
+    return tuple((path, read_flag_text(path, "--bias-file")) for path in paths)

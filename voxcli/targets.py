@@ -1,0 +1,95 @@
+"""Where each input's output goes under ``--output-dir``, and which inputs collide.
+
+:func:`output_paths` maps each input onto a file under the output directory by rules
+that only depend on how the input was named, so they are the same from run to run (what
+``--skip-existing`` relies on). Inputs that would still share an output fail on their
+own (:func:`collisions`); the rest of the run goes ahead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePath
+
+from voxcli.errors import InputError
+from voxcli.inputs import InputItem
+
+
+def output_paths(items: list[InputItem], output_dir: Path, extension: str) -> list[Path]:
+    """Each item's output file under ``output_dir`` (see :func:`collisions`)."""
+    cwd = Path.cwd()
+    return [output_dir / relative_output(item, extension, cwd) for item in items]
+
+
+def collisions(items: list[InputItem], targets: list[Path]) -> dict[int, InputError]:
+    """The inputs that share an output file with another input, by index, with their error.
+
+    Every input of such a group fails (which one would win could change from run to
+    run); the others are not affected.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, target in enumerate(targets):
+        groups.setdefault(os.path.normcase(os.path.normpath(target)), []).append(index)
+    errors: dict[int, InputError] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for index in group:
+            other = items[group[1] if index == group[0] else group[0]]
+            errors[index] = InputError(
+                f"{items[index].source} and {other.source} would both be written to "
+                f"{targets[index]}",
+                hint=_collision_hint(items[index], other),
+            )
+    return errors
+
+
+def _folder(path: Path) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def _collision_hint(item: InputItem, other: InputItem) -> str:
+    one, two = item.source.path, other.source.path
+    if one is not None and two is not None and _folder(one) == _folder(two):
+        return "they differ only in their extension: transcribe one into another --output-dir"
+    if item.base is not None and other.base is not None:
+        return "give their common parent directory to -r instead, so outputs keep its folders"
+    return (
+        "run voxcli from a common parent directory and name the inputs by paths inside it "
+        "(find . ...), so outputs keep their folders"
+    )
+
+
+def relative_output(item: InputItem, extension: str, cwd: Path) -> PurePath:
+    """The output's path inside the output dir, with the input's suffix replaced.
+
+    - found in a directory given with ``-r``: its path relative to that directory;
+    - given as a relative path that stays inside the current directory: that path;
+    - otherwise a path inside the current directory: relative to it; else the name only.
+    URLs and stdin use their file name (``stdin`` for ``-``).
+    """
+    source = item.source
+    if source.path is None:
+        return PurePath(f"{source.stem}{extension}")
+    if item.base is not None:
+        relative = PurePath(os.path.relpath(source.path, item.base))
+    else:
+        relative = _relative_to_cwd(source.path, cwd)
+    return relative.with_name(f"{source.stem}{extension}")
+
+
+def _relative_to_cwd(path: Path, cwd: Path) -> PurePath:
+    if not path.is_absolute():
+        normal = PurePath(os.path.normpath(path))
+        if normal.parts and normal.parts[0] != os.pardir:
+            return normal
+        path = cwd / path
+    for candidate, base in (
+        (Path(os.path.normpath(path)), cwd),
+        (path.resolve(), cwd.resolve()),
+    ):
+        try:
+            return candidate.relative_to(base)
+        except ValueError:
+            continue
+    return PurePath(path.name)
