@@ -58,7 +58,7 @@ def load_config_file(path: Path) -> ConfigFile:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
     try:
         raw = path.read_bytes()

@@ -3,7 +3,7 @@ and then ask for the final :class:`ChatResult`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any
 
@@ -67,7 +67,7 @@ class ChatStream:
             finish_reason=self._finish,
         )
 
-    def _run(self) -> Iterator[str]:
+    def _run(self) -> Generator[str, None, None]:
         with ExitStack() as stack:
             sdk = stack.enter_context(self._client.call())
             events = stack.enter_context(sdk.chat.stream(**_kwargs(self._params, self._messages)))

@@ -172,7 +172,7 @@ def cut_into_parts(
             while not last:
                 mono = next(blocks, None)
                 last = mono is None
-                block = resample(np.zeros(0, np.float32) if last else mono, last)
+                block = resample(np.zeros(0, np.float32) if mono is None else mono, last)
                 if len(block):
                     envelope.add(block)
                     held = np.concatenate((held, block)) if len(held) else block.copy()

@@ -93,15 +93,26 @@ def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
 
 def _option_specs(param: Any, markup: bool) -> Iterable[OptionSpec]:
     kind, choices = value_kind(param)
-    common = {
-        "help": _first_sentence(getattr(param, "help", None) or "", markup),
-        "metavar": (getattr(param, "metavar", None) or (param.name or "value")).upper(),
-        "repeatable": bool(getattr(param, "multiple", False) or getattr(param, "count", False)),
-    }
-    yield OptionSpec(names=_ordered(param.opts), kind=kind, choices=choices, **common)
+    help_text = _first_sentence(getattr(param, "help", None) or "", markup)
+    metavar = str(getattr(param, "metavar", None) or (param.name or "value")).upper()
+    repeatable = bool(getattr(param, "multiple", False) or getattr(param, "count", False))
+    yield OptionSpec(
+        names=_ordered(param.opts),
+        kind=kind,
+        choices=choices,
+        help=help_text,
+        metavar=metavar,
+        repeatable=repeatable,
+    )
     # The "off" side of a --flag/--no-flag pair.
     if getattr(param, "secondary_opts", None):
-        yield OptionSpec(names=_ordered(param.secondary_opts), kind=ValueKind.NONE, **common)
+        yield OptionSpec(
+            names=_ordered(param.secondary_opts),
+            kind=ValueKind.NONE,
+            help=help_text,
+            metavar=metavar,
+            repeatable=repeatable,
+        )
 
 
 def _ordered(names: Iterable[str]) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -93,10 +92,10 @@ def _no_space_script(char: str) -> bool:
 
 def _main_language(parts: Sequence[tuple[float, float, Transcript]]) -> str | None:
     """The language heard for the longest total time (the first part's on a tie)."""
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     for start, end, part in parts:
         if part.language:
-            weight[part.language] += max(end - start, 1e-9)
+            weight[part.language] = weight.get(part.language, 0.0) + max(end - start, 1e-9)
     if not weight:
         return None
     best = max(weight.values())

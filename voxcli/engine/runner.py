@@ -151,7 +151,7 @@ class _Run:
                 if not self.running:
                     break
                 for task in scheduler.wait_any(self.running, timeout=1.0):
-                    self._collect(task)  # type: ignore[arg-type]
+                    self._collect(task)
             while self.queue:  # stopped early: the rest never started
                 index, job = self.queue.popleft()
                 self._cancelled(index, job, time.monotonic(), self.stop_reason)

@@ -99,7 +99,8 @@ class Scheduler:
             if self._stopped.is_set():
                 task._cancel()
                 return task
-            heapq.heappush(self._queue, (priority, next(self._order), task))  # type: ignore[arg-type]
+            entry: tuple[int, int, Task[object]] = (priority, next(self._order), task)  # type: ignore[assignment]
+            heapq.heappush(self._queue, entry)
             if self._idle == 0 and len(self._threads) < self.workers:
                 self._start_worker()
             self._changed.notify_all()
@@ -180,7 +181,7 @@ class Scheduler:
             with self._changed:
                 self._producers -= 1
 
-    def wait_any(self, tasks: Iterable[Task[object]], timeout: float) -> list[Task[object]]:
+    def wait_any(self, tasks: Iterable[Task[T]], timeout: float) -> list[Task[T]]:
         """The tasks of ``tasks`` that are done, waiting up to ``timeout`` for one."""
         pending = list(tasks)
         with self._changed:

@@ -440,7 +440,7 @@ def _shape(
     def chars(i: int, j: int) -> int:
         return sum(len(t.text) for t in tokens[i:j]) + (j - i - 1)
 
-    out = []
+    out: list[tuple[Sequence[Token], tuple[tuple[str, ...], ...]]] = []
     i = 0
     while i < n:
         j = i + 1
