@@ -70,6 +70,7 @@ class ApiClient:
         self._client: Any = None
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._closed = False
 
     @property
     def where(self) -> str:
@@ -90,8 +91,10 @@ class ApiClient:
 
     def warm_up(self) -> None:
         """Import the SDK and build the client now (for a background thread: the import
-        costs about a second, which local work can hide)."""
-        self.sdk()
+        costs about a second, which local work can hide); nothing once closed."""
+        with self._lock:
+            if self._client is None and not self._closed:
+                self._client = self._build()
 
     def _build(self) -> Any:
         from mistralai.client import Mistral
@@ -131,5 +134,6 @@ class ApiClient:
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
+            self._closed = True
         if client is not None:
             client.sdk_configuration.client.close()

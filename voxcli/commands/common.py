@@ -6,6 +6,8 @@ retry handling (and its error messages) are the same everywhere.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -72,13 +74,23 @@ def connection_settings(
 
 @contextmanager
 def open_api(settings: Settings, *, jobs: int = 4) -> Iterator[MistralApi]:
-    """Require the key, then yield a client with ``jobs`` requests in flight; always closed."""
+    """Require the key, then yield a client with ``jobs`` requests in flight; always closed.
+
+    The SDK is imported and the client built on a short-lived background thread at once
+    (about a second), while the caller probes and encodes its inputs.
+    """
     settings.require_key()
     api = MistralApi(settings, max_in_flight=jobs)
+    threading.Thread(target=_warm_up, args=(api,), name="voxcli-warm-up", daemon=True).start()
     try:
         yield api
     finally:
         api.close()
+
+
+def _warm_up(api: MistralApi) -> None:
+    with contextlib.suppress(Exception):  # the first real call meets the same error
+        api.warm_up()
 
 
 def say_for(env: Environment, *, verbose: bool, quiet: bool) -> Say:
