@@ -1,7 +1,7 @@
 """Many inputs, second round: report as a shared log, per-input collisions, progress counts,
 ``cancelled`` report lines, and no empty output folders after failed or interrupted runs.
 
-End to end through the real SDK against the fake server, like ``test_batch.py``.
+End to end through the real SDK against the fake server, like ``test_many_files.py``.
 """
 
 from __future__ import annotations

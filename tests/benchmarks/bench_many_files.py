@@ -2,7 +2,7 @@
 
 Run from the repository root (not collected by pytest)::
 
-    .venv/bin/python tests/benchmarks/bench_batch.py
+    .venv/bin/python tests/benchmarks/bench_many_files.py
 
 It writes ``--files`` WAV files of ``--seconds`` each, starts the fake Mistral server
 with ``--latency`` seconds per request, and times, as real subprocesses:
