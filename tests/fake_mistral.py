@@ -19,11 +19,20 @@ Endpoints
   ``stream=true`` an SSE stream of ``transcription.*`` events. The body is multipart, or
   ``application/x-www-form-urlencoded`` when there is no file part (``file_url``/``file_id``:
   that is what the SDK sends then); both end up in ``RecordedRequest.fields``.
+  ``speaker_references`` arrives as one JSON part (``RecordedRequest.speaker_references``).
 - ``POST /v1/chat/completions`` (JSON): a ``ChatCompletionResponse``; with
   ``"stream": true`` SSE ``data:`` chunks ending with ``data: [DONE]``.
-- ``POST /v1/files``, ``GET /v1/files``, ``GET /v1/files/{id}``, ``DELETE /v1/files/{id}``,
-  ``GET /v1/files/{id}/url``, ``GET /v1/files/{id}/content``; ``GET /signed/{id}`` serves
-  the bytes behind a signed URL.
+- ``POST /v1/files`` (``purpose``, ``expiry`` in hours and ``visibility`` are kept on the
+  :class:`StoredFile`), ``GET /v1/files``, ``GET /v1/files/{id}``, ``DELETE /v1/files/{id}``
+  (ids go to ``deleted_file_ids``), ``GET /v1/files/{id}/url``, ``GET /v1/files/{id}/content``
+  (``application/octet-stream``, what ``files.download`` insists on); ``GET /signed/{id}``
+  serves the bytes behind a signed URL with the type they were uploaded with.
+- ``GET /v1/models`` (the catalogue ``models``) and ``GET /v1/models/{id}`` (by id or alias;
+  the card keeps its canonical id). ``models_endpoint = False`` makes both answer 404, like
+  a gateway without them.
+- ``POST /v1/batch/jobs``, ``GET /v1/batch/jobs`` (``page``, ``page_size``, ``model``,
+  ``status``, ``order_by``), ``GET /v1/batch/jobs/{id}`` (``inline=true`` adds ``outputs``),
+  ``POST /v1/batch/jobs/{id}/cancel``: see "Batch jobs".
 - Anything else: 404 with a Mistral-style error body.
 
 Default transcription
@@ -43,13 +52,55 @@ URL is one of our signed URLs; for ``file_id`` the uploaded file's duration.
 
 Every entry has ``type: "transcription_segment"`` (the SDK insists, even for words). With
 ``diarize=true`` every entry gets ``speaker_id``: ``speaker_1`` and ``speaker_2`` alternate per
-segment (words inherit their segment's speaker).
+segment (words inherit their segment's speaker); with ``speaker_references`` the first and
+second reference names replace ``speaker_1`` and ``speaker_2``.
 
 Validation (``strict=True``, the default) mirrors Mistral's published schema: exactly one
 of ``file``/``file_url``/``file_id``; ``language`` two word characters; ``context_bias`` at most
 100 terms without whitespace or commas; ``timestamp_granularities`` in {segment, word} and
-not combined with ``language``; ``file_url`` at most 2083 characters; ``file_id`` known.
-Violations answer 422 (schema) or 400 (rules) with a Mistral-style error body.
+not combined with ``language``; ``file_url`` at most 2083 characters; ``file_id`` known;
+``speaker_references`` a JSON object of at most 8 clips of 3 to 15 s (decodable base64 audio
+or a URL, which counts as ``url_duration``) and only with ``diarize=true``. Violations
+answer 422 (schema) or 400 (rules) with a Mistral-style error body.
+
+Models
+------
+``models`` starts as :func:`fake_models.default_catalogue` (Voxtral 3, ``voxtral-mini-2602``
+alias ``voxtral-mini-latest`` with word timestamps, a deprecated realtime model, the chat
+model ``voxtral-small-2507`` and ``mistral-small-2506``; ``voxtral-mini-2507`` is retired, so
+absent). Replace, add (:func:`fake_models.model_card`) or delete cards at will. With
+``enforce_models=True`` (the default) a transcription is refused like the API does: 404 for
+a model without a card, 400 for a model without offline transcription (chat or realtime), a
+``language`` the card does not list, ``word`` (exactly "Word-level segments are not enabled
+for this model"), diarization or ``context_bias`` the card lacks, or audio + bias tokens over
+``max_context_length`` (12.5 tokens per audio second; a bias term is one token per 4
+characters, at least 1). Chat answers 404 for a model without a card and 400 when a chat
+model's context is exceeded; a card without ``completion_chat`` is let through (voxcli's
+chat defaults to ``voxtral-mini-latest``). Names in ``unlisted_models`` (by default
+:data:`UNLISTED_TEST_MODELS`) skip every model check. ``models_requests()`` counts lookups.
+
+Batch jobs
+----------
+Only ``endpoint="/v1/audio/transcriptions"``. A job takes ``input_files`` (files uploaded
+with ``purpose="batch"``, JSONL lines ``{"custom_id": ..., "body": {...}}``) or inline
+``requests``, and the ``model`` (checked at creation: 404/400 as above). It is created
+QUEUED; every ``GET`` of it moves it one step (RUNNING, then done), or, with
+``batch_step_seconds`` set, one step per that many seconds. When done it ends as
+``batch_outcome`` says: SUCCESS runs every line, FAILED none (and a job error),
+TIMEOUT_EXCEEDED and CANCELLED the first half. ``cancel`` sets CANCELLATION_REQUESTED; the
+next ``GET`` settles it on CANCELLED (half the lines if it had started, none otherwise).
+Each line is answered exactly as ``POST /v1/audio/transcriptions`` would answer its body
+(same checks, default answer or override, the ``file_id``'s real duration); lines whose
+``custom_id`` is in :meth:`FakeMistral.fail_batch_requests` fail as told. Successes go to the
+``output_file``, failures to the ``error_file`` (each absent when empty), as lines ``{"id",
+"custom_id", "response": {"status_code", "body"}, "error"}``. Jobs are kept in
+``batch_jobs`` (:class:`fake_batch.FakeBatchJob`, with their input ``lines``).
+
+Running it on its own
+---------------------
+``python tests/fake_mistral.py [--port 8799] [--latency SECONDS] [--require-key]`` serves on
+127.0.0.1 in the foreground (port 0, the default, picks a free one), prints one line
+``export MISTRAL_SERVER_URL=... MISTRAL_API_KEY=...`` and stops on Ctrl-C or SIGTERM.
 
 Faults, auth and timing
 -----------------------
@@ -72,7 +123,9 @@ import io
 import json
 import math
 import re
+import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -83,14 +136,37 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from fake_batch import (
+    BATCH_OUTCOMES,
+    BatchLine,
+    FakeBatchJob,
+    batch_line,
+    form_fields,
+    output_line,
+    parse_jsonl,
+)
+from fake_models import (
+    ApiError,
+    audio_tokens,
+    check_model_exists,
+    check_transcription,
+    default_catalogue,
+    find_card,
+)
+
 __all__ = [
     "SENTENCES",
     "TEST_API_KEY",
+    "UNLISTED_TEST_MODELS",
+    "ApiError",
+    "FakeBatchJob",
     "FakeMistral",
     "Headers",
     "MultipartParser",
     "RecordedRequest",
+    "StoredFile",
     "UploadedFile",
+    "main",
     "parse_multipart",
     "probe_audio_duration",
     "sse_frame",
@@ -110,6 +186,13 @@ SENTENCES: tuple[str, ...] = (
     "Word timings split every sentence evenly.",
     "That is all for this part of the recording.",
 )
+
+#: Made-up model names other tests send (config precedence tests): accepted without a card
+#: and never checked. Extend ``FakeMistral.unlisted_models`` rather than this.
+UNLISTED_TEST_MODELS: frozenset[str] = frozenset({"from-config", "from-env", "from-flag"})
+
+MAX_SPEAKER_REFERENCES = 8
+SPEAKER_REFERENCE_SECONDS = (3.0, 15.0)  # inclusive range of a reference clip's duration
 
 _READ_CHUNK = 256 * 1024
 _HEAD_BYTES = 256 * 1024  # bytes of each uploaded file kept for probing when bodies are dropped
@@ -185,6 +268,35 @@ class UploadedFile:
 
 
 @dataclass
+class StoredFile(UploadedFile):
+    """A file kept by the Files API (an upload, or a batch job's output) with its metadata."""
+
+    purpose: str | None = None
+    expiry: int | None = None  # hours, as sent with the upload
+    visibility: str | None = None
+    created_at: int = 0  # Unix time
+    source: str = "upload"  # "upload", or "mistral" for files the fake wrote
+    sample_type: str = "instruct"  # "batch_request", "batch_result", "batch_error", ...
+
+    @classmethod
+    def from_upload(cls, upload: UploadedFile, **meta: Any) -> StoredFile:
+        """Keep ``upload`` (a multipart file part) with the metadata ``meta``."""
+        parts = {f.name: getattr(upload, f.name) for f in dataclasses.fields(UploadedFile)}
+        return cls(**parts, **meta)
+
+    @property
+    def expires_at(self) -> int | None:
+        return None if self.expiry is None else self.created_at + self.expiry * 3600
+
+    @property
+    def num_lines(self) -> int | None:
+        """Non-empty lines of a batch file (None for other files)."""
+        if self.purpose != "batch" or self.data is None:
+            return None
+        return sum(1 for line in self.data.splitlines() if line.strip())
+
+
+@dataclass
 class RecordedRequest:
     """One request the fake received. Times are ``time.monotonic()`` values."""
 
@@ -214,6 +326,19 @@ class RecordedRequest:
         """First uploaded file of a multipart field."""
         values = self.files.get(name)
         return values[0] if values else None
+
+    @property
+    def speaker_references(self) -> dict[str, str] | None:
+        """The ``speaker_references`` field (one JSON part) parsed: name -> reference audio;
+        None when absent or not a JSON object."""
+        raw = self.field("speaker_references")
+        if raw is None:
+            return None
+        try:
+            refs = json.loads(raw)
+        except ValueError:
+            return None
+        return refs if isinstance(refs, dict) else None
 
     @property
     def authorization(self) -> str | None:
@@ -522,6 +647,17 @@ def _default_fault_message(status: int) -> str:
         return f"Error {status}"
 
 
+def _invalid(loc: str, msg: str, kind: str, value: Any) -> ApiError:
+    """A 422 schema error about body field ``loc``, shaped like Mistral's (pydantic's)."""
+    return ApiError(
+        422, {"detail": [{"type": kind, "loc": ["body", loc], "msg": msg, "input": value}]}
+    )
+
+
+def _missing(loc: str, value: Any = None) -> ApiError:
+    return _invalid(loc, "Field required", "missing", value)
+
+
 # --------------------------------------------------------------------------------------
 # The server
 # --------------------------------------------------------------------------------------
@@ -599,6 +735,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # headers and body go out in separate writes: without this, Nagle's algorithm and
+        # the client's delayed ACK hold the body back ~40 ms on every answer
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.fake._register_connection(self.connection)
 
     def finish(self) -> None:
@@ -708,7 +847,8 @@ class FakeMistral:
     Persistent knobs (plain attributes, change them any time): ``latency``,
     ``latency_per_audio_second``, ``read_bandwidth`` (bytes/s, None = unlimited),
     ``delay_fn``, ``stream_interval`` (seconds between SSE frames), ``default_duration``,
-    ``url_duration``, ``segment_seconds``, ``strict``.
+    ``url_duration``, ``segment_seconds``, ``strict``, ``enforce_models``, ``models``,
+    ``models_endpoint``, ``unlisted_models``, ``batch_outcome``, ``batch_step_seconds``.
     """
 
     def __init__(
@@ -724,7 +864,10 @@ class FakeMistral:
         url_duration: float = 5.0,
         segment_seconds: float = 5.0,
         strict: bool = True,
+        enforce_models: bool = True,
+        batch_step_seconds: float | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.keep_bodies = keep_bodies
         self.latency = latency
@@ -736,9 +879,24 @@ class FakeMistral:
         self.url_duration = url_duration
         self.segment_seconds = segment_seconds
         self.strict = strict
+        self.enforce_models = enforce_models
+        self.batch_step_seconds = batch_step_seconds
         self.host = host
+        self.requested_port = port
 
-        self.uploaded_files: dict[str, UploadedFile] = {}
+        #: the model catalogue: cards by model id (see ``fake_models.model_card``)
+        self.models: dict[str, dict[str, Any]] = default_catalogue()
+        #: False: ``/v1/models`` answers 404, like a gateway that does not expose it
+        self.models_endpoint = True
+        #: model names accepted without a card and without any model check
+        self.unlisted_models: set[str] = set(UNLISTED_TEST_MODELS)
+        #: how batch jobs end: SUCCESS, FAILED, TIMEOUT_EXCEEDED or CANCELLED
+        self.batch_outcome = "SUCCESS"
+        #: custom_id -> the error its batch request gets (see :meth:`fail_batch_requests`)
+        self.batch_request_failures: dict[str, ApiError] = {}
+        #: every batch job created, by id
+        self.batch_jobs: dict[str, FakeBatchJob] = {}
+        self.uploaded_files: dict[str, StoredFile] = {}
         self.deleted_file_ids: list[str] = []
         #: exceptions raised while answering (e.g. by an override callable); answered as 500
         self.errors: list[BaseException] = []
@@ -748,7 +906,6 @@ class FakeMistral:
         self._requests: list[RecordedRequest] = []
         self._faults: list[_Fault] = []
         self._slow: list[_Fault] = []
-        self._file_meta: dict[str, dict[str, Any]] = {}
         self._transcription: TranscriptionOverride | None = None
         self._transcription_stream: StreamOverride | None = None
         self._chat: ChatOverride | None = None
@@ -774,11 +931,11 @@ class FakeMistral:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        httpd = _Server((self.host, 0), _Handler)
+        httpd = _Server((self.host, self.requested_port), _Handler)
         httpd.fake = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.name = f"FakeMistral:{self.port}"
         self._thread.start()
@@ -846,6 +1003,14 @@ class FakeMistral:
         """Requests under ``/v1/files``."""
         return [r for r in self.requests if r.path.startswith("/v1/files")]
 
+    def models_requests(self) -> list[RecordedRequest]:
+        """Requests under ``/v1/models`` (list and retrieve), answered or not."""
+        return [r for r in self.requests if r.path.startswith("/v1/models")]
+
+    def batch_requests(self) -> list[RecordedRequest]:
+        """Requests under ``/v1/batch``."""
+        return [r for r in self.requests if r.path.startswith("/v1/batch")]
+
     def wait_for_requests(
         self, count: int, timeout: float = 5.0, path: str | None = None
     ) -> list[RecordedRequest]:
@@ -864,17 +1029,19 @@ class FakeMistral:
             return matching()
 
     def reset(self) -> None:
-        """Forget requests, uploaded files, queued faults and response overrides.
+        """Forget requests, uploaded files, batch jobs, queued faults, response overrides and
+        batch request failures.
 
-        Auth settings and the timing knobs are left as they are.
+        Auth settings, the timing and batch knobs and the model catalogue are left as they are.
         """
         with self._lock:
             self._requests.clear()
             self._faults.clear()
             self._slow.clear()
             self.uploaded_files.clear()
-            self._file_meta.clear()
             self.deleted_file_ids.clear()
+            self.batch_jobs.clear()
+            self.batch_request_failures.clear()
             self.errors.clear()
             self._transcription = self._transcription_stream = self._chat = None
             self.max_in_flight = self.in_flight
@@ -901,6 +1068,14 @@ class FakeMistral:
         A dict is sent as the whole (non-streaming) response body. None restores the default.
         """
         self._chat = answer
+
+    def fail_batch_requests(
+        self, *custom_ids: str, status: int = 500, message: str = "Internal server error"
+    ) -> None:
+        """Make the batch requests with these ``custom_id`` fail with ``status`` and a
+        Mistral-style error body holding ``message`` (in every job, until :meth:`reset`)."""
+        for custom_id in custom_ids:
+            self.batch_request_failures[custom_id] = ApiError(status, message)
 
     def require_key(self, key: str | None = TEST_API_KEY) -> None:
         """Answer 401 unless ``Authorization: Bearer <key>``; None turns the check off."""
@@ -1106,7 +1281,10 @@ class FakeMistral:
         cut = fault.after_events if fault is not None else None
         if cut is not None:
             rec.fault = "drop"
-        self._route(h, rec, duration, cut)
+        try:
+            self._route(h, rec, duration, cut)
+        except ApiError as err:
+            self._error(h, rec, err.status, err.message)
         if cut is not None:
             h.drop(fault.reset if fault else False)
 
@@ -1137,12 +1315,6 @@ class FakeMistral:
         rec.status = status
         h.send_json(status, _error_body(status, message))
 
-    def _validation_error(
-        self, h: _Handler, rec: RecordedRequest, loc: str, msg: str, kind: str, value: Any
-    ) -> None:
-        detail = [{"type": kind, "loc": ["body", loc], "msg": msg, "input": value}]
-        self._error(h, rec, 422, {"detail": detail})
-
     def _route(
         self, h: _Handler, rec: RecordedRequest, duration: float | None, cut: int | None
     ) -> None:
@@ -1167,7 +1339,11 @@ class FakeMistral:
         m = re.fullmatch(r"/signed/([^/]+)", path)
         if m and method in ("GET", "HEAD"):
             return self._serve_file(h, rec, m.group(1), cut)
-        return self._error(h, rec, 404, f"Not Found: {method} {rec.path}")
+        if (path == "/v1/models" or path.startswith("/v1/models/")) and self.models_endpoint:
+            return self._send(h, rec, self._models_answer(method, path), cut)
+        if path == "/v1/batch/jobs" or path.startswith("/v1/batch/jobs/"):
+            return self._send(h, rec, self._batch_answer(rec, path), cut)
+        raise ApiError(404, f"Not Found: {method} {rec.path}")
 
     def _send(self, h: _Handler, rec: RecordedRequest, obj: Any, cut: int | None) -> None:
         rec.status = 200
@@ -1230,85 +1406,98 @@ class FakeMistral:
 
     # -- transcription ----------------------------------------------------------------------
 
-    def _check_transcription(self, h: _Handler, rec: RecordedRequest) -> bool:
-        """Validate like Mistral's schema; answers the error and returns False if invalid."""
-        ctype = rec.headers.get("Content-Type", "")
-        if multipart_boundary(ctype) is None and "x-www-form-urlencoded" not in ctype:
-            self._error(h, rec, 400, "Expected multipart/form-data")
-            return False
-        if not rec.field("model"):
-            self._validation_error(h, rec, "model", "Field required", "missing", None)
-            return False
-        if not self.strict:
-            return True
+    def _check_transcription(self, rec: RecordedRequest, duration: float) -> None:
+        """Validate like Mistral's schema and rules (``strict``) and the model's card
+        (``enforce_models``); raises :class:`ApiError` if the request is refused."""
+        model = rec.field("model")
+        if not model:
+            raise _missing("model")
+        if self.strict:
+            self._check_schema(rec)
+        if self.enforce_models and model not in self.unlisted_models:
+            check_transcription(
+                find_card(self.models, model),
+                model,
+                audio_seconds=duration,
+                language=rec.field("language"),
+                granularities=rec.fields.get("timestamp_granularities", []),
+                diarize=rec.field("diarize") == "true",
+                context_bias=rec.fields.get("context_bias", []),
+            )
+
+    def _check_schema(self, rec: RecordedRequest) -> None:
         for name in ("stream", "diarize"):
             for value in rec.fields.get(name, []):
                 if value not in ("true", "false"):
-                    self._validation_error(
-                        h, rec, name, "Input should be a valid boolean", "bool_parsing", value
-                    )
-                    return False
+                    raise _invalid(name, "Input should be a valid boolean", "bool_parsing", value)
         sources = [n for n in ("file", "file_url", "file_id") if n in rec.files or rec.field(n)]
         if len(sources) != 1:
-            self._error(h, rec, 400, "Exactly one of file, file_url or file_id must be provided")
-            return False
+            raise ApiError(400, "Exactly one of file, file_url or file_id must be provided")
         language = rec.field("language")
         if language is not None and not re.fullmatch(r"\w{2}", language):
-            self._validation_error(
-                h,
-                rec,
+            raise _invalid(
                 "language",
                 "String should match pattern '^\\w{2}$'",
                 "string_pattern_mismatch",
                 language,
             )
-            return False
         bias = rec.fields.get("context_bias", [])
         if len(bias) > 100:
-            self._error(h, rec, 400, "context_bias accepts at most 100 terms")
-            return False
+            raise ApiError(400, "context_bias accepts at most 100 terms")
         for term in bias:
             if not re.fullmatch(r"[^,\s]+", term):
-                self._validation_error(
-                    h,
-                    rec,
+                raise _invalid(
                     "context_bias",
                     "String should match pattern '^[^,\\s]+$'",
                     "string_pattern_mismatch",
                     term,
                 )
-                return False
         granularities = rec.fields.get("timestamp_granularities", [])
         for g in granularities:
             if g not in ("segment", "word"):
-                self._validation_error(
-                    h,
-                    rec,
-                    "timestamp_granularities",
-                    "Input should be 'segment' or 'word'",
-                    "enum",
-                    g,
+                raise _invalid(
+                    "timestamp_granularities", "Input should be 'segment' or 'word'", "enum", g
                 )
-                return False
         if granularities and language is not None:
-            self._error(h, rec, 400, "timestamp_granularities is not compatible with language")
-            return False
+            raise ApiError(400, "timestamp_granularities is not compatible with language")
         url = rec.field("file_url")
         if url is not None and len(url) > 2083:
-            self._validation_error(
-                h,
-                rec,
-                "file_url",
-                "URL should have at most 2083 characters",
-                "url_too_long",
-                url,
+            raise _invalid(
+                "file_url", "URL should have at most 2083 characters", "url_too_long", url
             )
-            return False
         file_id = rec.field("file_id")
         if file_id is not None and file_id not in self.uploaded_files:
-            self._error(h, rec, 404, f"File {file_id} not found")
-            return False
-        return True
+            raise ApiError(404, f"File {file_id} not found")
+        self._check_speaker_references(rec)
+
+    def _check_speaker_references(self, rec: RecordedRequest) -> None:
+        raw = rec.field("speaker_references")
+        if raw is None:
+            return
+        refs = rec.speaker_references
+        if refs is None or not all(isinstance(v, str) for v in refs.values()):
+            raise _invalid(
+                "speaker_references", "Input should be a valid dictionary", "dict_type", raw
+            )
+        if len(refs) > MAX_SPEAKER_REFERENCES:
+            raise ApiError(
+                400,
+                f"At most {MAX_SPEAKER_REFERENCES} speaker references are supported, "
+                f"got {len(refs)}",
+            )
+        if rec.field("diarize") != "true":
+            raise ApiError(400, "speaker_references requires diarize=true")
+        low, high = SPEAKER_REFERENCE_SECONDS
+        for name, audio in refs.items():
+            seconds = self._input_audio_duration(audio)
+            if seconds is None:
+                raise ApiError(400, f"Speaker reference '{name}' is not decodable audio")
+            if not low <= seconds <= high:
+                raise ApiError(
+                    400,
+                    f"Speaker reference '{name}' must be {low:g} to {high:g} seconds long, "
+                    f"got {seconds:.1f} s",
+                )
 
     def default_transcription(self, rec: RecordedRequest, duration: float) -> dict[str, Any]:
         """The answer the fake gives when no override is set."""
@@ -1319,6 +1508,7 @@ class FakeMistral:
         text = " ".join(sentences)
         granularities = rec.fields.get("timestamp_granularities", [])
         diarize = rec.field("diarize") == "true"
+        names = list(rec.speaker_references or {})
         answer: dict[str, Any] = {
             "model": rec.field("model") or "voxtral-mini-latest",
             "text": text,
@@ -1328,7 +1518,8 @@ class FakeMistral:
             segments: list[dict[str, Any]] = []
             for i, sentence in enumerate(sentences):
                 start, end = i * step, (i + 1) * step
-                extra = {"speaker_id": f"speaker_{i % 2 + 1}"} if diarize else {}
+                speaker = names[i % 2] if i % 2 < len(names) else f"speaker_{i % 2 + 1}"
+                extra = {"speaker_id": speaker} if diarize else {}
                 if "segment" in granularities:
                     segments.append(_segment(sentence, start, end, extra))
                 if "word" in granularities:
@@ -1338,13 +1529,13 @@ class FakeMistral:
                         w_start = start + j * per_word
                         segments.append(_segment(word, w_start, w_start + per_word, extra))
             answer["segments"] = segments
-        audio_tokens = math.ceil(duration * 12.5)
+        prompt = audio_tokens(duration)
         completion = len(text.split())
         answer["usage"] = {
             "prompt_audio_seconds": math.ceil(duration),
-            "prompt_tokens": audio_tokens,
+            "prompt_tokens": prompt,
             "completion_tokens": completion,
-            "total_tokens": audio_tokens + completion,
+            "total_tokens": prompt + completion,
         }
         return answer
 
@@ -1398,15 +1589,10 @@ class FakeMistral:
     def _transcribe(
         self, h: _Handler, rec: RecordedRequest, duration: float, cut: int | None
     ) -> None:
-        if not self._check_transcription(h, rec):
-            return
-        override = self._transcription
-        if override is None:
-            answer: Mapping[str, Any] = self.default_transcription(rec, duration)
-        elif callable(override):
-            answer = override(rec, duration)
-        else:
-            answer = override
+        ctype = rec.headers.get("Content-Type", "")
+        if multipart_boundary(ctype) is None and "x-www-form-urlencoded" not in ctype:
+            raise ApiError(400, "Expected multipart/form-data")
+        answer = self._transcription_answer(rec, duration)
         if rec.field("stream") != "true":
             return self._send(h, rec, answer, cut)
         stream = self._transcription_stream
@@ -1417,6 +1603,16 @@ class FakeMistral:
         else:
             events = stream
         self._stream(h, rec, [sse_frame(data, event) for event, data in events], cut)
+
+    def _transcription_answer(self, rec: RecordedRequest, duration: float) -> Mapping[str, Any]:
+        """Check the request, then answer it: the override if set, else the default."""
+        self._check_transcription(rec, duration)
+        override = self._transcription
+        if override is None:
+            return self.default_transcription(rec, duration)
+        if callable(override):
+            return override(rec, duration)
+        return override
 
     def _stream(
         self, h: _Handler, rec: RecordedRequest, frames: list[bytes], cut: int | None
@@ -1450,16 +1646,34 @@ class FakeMistral:
             return json.dumps({"answer": text, "audio_chunks": len(audio), "language": "en"})
         return text
 
+    def _check_chat_model(self, model: str, prompt_tokens: int) -> None:
+        """404 for an unknown model; 400 when a chat model's context is too small.
+
+        A card without ``completion_chat`` is let through: voxcli's chat command defaults
+        to ``voxtral-mini-latest``, which names a transcription model.
+        """
+        if not self.enforce_models or model in self.unlisted_models:
+            return
+        card = check_model_exists(find_card(self.models, model), model)
+        limit = int(card.get("max_context_length") or 0)
+        if (card.get("capabilities") or {}).get("completion_chat") and prompt_tokens > limit:
+            raise ApiError(
+                400,
+                f"Prompt contains {prompt_tokens} tokens, too large for model with "
+                f"{limit} maximum context length",
+            )
+
     def _chat_completion(self, h: _Handler, rec: RecordedRequest, cut: int | None) -> None:
         body = rec.json
         if not isinstance(body, dict):
-            return self._error(h, rec, 400, "Expected a JSON object body")
+            raise ApiError(400, "Expected a JSON object body")
         if not body.get("model"):
-            return self._validation_error(h, rec, "model", "Field required", "missing", None)
+            raise _missing("model")
         if not isinstance(body.get("messages"), list) or not body["messages"]:
-            return self._validation_error(
-                h, rec, "messages", "Field required", "missing", body.get("messages")
-            )
+            raise _missing("messages", body.get("messages"))
+        seconds = self._effective_duration(rec) or 0.0
+        prompt_tokens = sum(len(t.split()) for t in _iter_text(body)) + audio_tokens(seconds)
+        self._check_chat_model(body["model"], prompt_tokens)
         override = self._chat
         if override is None:
             result: str | Mapping[str, Any] = self.default_chat_text(rec)
@@ -1467,9 +1681,7 @@ class FakeMistral:
             result = override(rec)
         else:
             result = override
-        seconds = self._effective_duration(rec) or 0.0
         n_audio = len(list(_iter_input_audio(body)))
-        prompt_tokens = sum(len(t.split()) for t in _iter_text(body)) + math.ceil(seconds * 12.5)
         created = int(time.time())
         chat_id = f"cmpl-fake-{self._next_id():06d}"
         model = body["model"]
@@ -1525,22 +1737,21 @@ class FakeMistral:
     # -- files -----------------------------------------------------------------------------
 
     def _file_schema(self, file_id: str) -> dict[str, Any]:
-        upload, meta = self.uploaded_files[file_id], self._file_meta.get(file_id, {})
-        purpose = meta.get("purpose") or "audio"
+        stored = self.uploaded_files[file_id]
         return {
             "id": file_id,
             "object": "file",
-            "bytes": upload.size,
-            "created_at": meta.get("created_at", 0),
-            "filename": upload.filename or "upload",
-            "purpose": purpose,
-            "sample_type": "batch_request" if purpose == "batch" else "instruct",
-            "source": "upload",
-            "mimetype": upload.content_type,
-            "visibility": meta.get("visibility"),
-            "num_lines": None,
+            "bytes": stored.size,
+            "created_at": stored.created_at,
+            "filename": stored.filename or "upload",
+            "purpose": stored.purpose or "audio",
+            "sample_type": stored.sample_type,
+            "source": stored.source,
+            "mimetype": stored.content_type,
+            "visibility": stored.visibility,
+            "num_lines": stored.num_lines,
             "signature": None,
-            "expires_at": None,
+            "expires_at": stored.expires_at,
         }
 
     def _list_files(self) -> dict[str, Any]:
@@ -1548,53 +1759,255 @@ class FakeMistral:
             data = [self._file_schema(fid) for fid in self.uploaded_files]
         return {"object": "list", "data": data, "total": len(data)}
 
+    def _store_file(self, stored: StoredFile) -> str:
+        """Keep ``stored`` under a new file id and return the id."""
+        file_id = f"00000000-0000-4000-8000-{self._next_id():012d}"
+        with self._lock:
+            self.uploaded_files[file_id] = stored
+        return file_id
+
     def _upload(self, h: _Handler, rec: RecordedRequest, cut: int | None) -> None:
         upload = rec.file("file")
         if upload is None:
-            return self._validation_error(h, rec, "file", "Field required", "missing", None)
-        file_id = f"00000000-0000-4000-8000-{self._next_id():012d}"
-        with self._lock:
-            self.uploaded_files[file_id] = upload
-            self._file_meta[file_id] = {
-                "purpose": rec.field("purpose"),
-                "visibility": rec.field("visibility"),
-                "created_at": int(time.time()),
-            }
-        self._send(h, rec, self._file_schema(file_id), cut)
+            raise _missing("file")
+        expiry = rec.field("expiry")
+        if expiry is not None and not re.fullmatch(r"\d+", expiry):
+            raise _invalid("expiry", "Input should be a valid integer", "int_parsing", expiry)
+        purpose = rec.field("purpose")
+        stored = StoredFile.from_upload(
+            upload,
+            purpose=purpose,
+            expiry=None if expiry is None else int(expiry),
+            visibility=rec.field("visibility"),
+            created_at=int(time.time()),
+            sample_type="batch_request" if purpose == "batch" else "instruct",
+        )
+        self._send(h, rec, self._file_schema(self._store_file(stored)), cut)
 
     def _file_op(
         self, h: _Handler, rec: RecordedRequest, file_id: str, sub: str | None, cut: int | None
     ) -> None:
         if file_id not in self.uploaded_files:
-            return self._error(h, rec, 404, f"File {file_id} not found")
+            raise ApiError(404, f"File {file_id} not found")
         if sub == "/url" and rec.method == "GET":
             expiry = (rec.query.get("expiry") or ["24"])[0]
             sig = hashlib.sha256(f"{file_id}:{expiry}".encode()).hexdigest()[:16]
             url = f"{self.url}/signed/{file_id}?expiry={expiry}&signature={sig}"
             return self._send(h, rec, {"url": url}, cut)
         if sub == "/content" and rec.method == "GET":
-            return self._serve_file(h, rec, file_id, cut)
+            # the SDK's files.download accepts nothing but application/octet-stream
+            return self._serve_file(h, rec, file_id, cut, "application/octet-stream")
         if sub is None and rec.method == "GET":
             return self._send(h, rec, {**self._file_schema(file_id), "deleted": False}, cut)
         if sub is None and rec.method == "DELETE":
             with self._lock:
                 self.uploaded_files.pop(file_id, None)
-                self._file_meta.pop(file_id, None)
                 self.deleted_file_ids.append(file_id)
             return self._send(h, rec, {"id": file_id, "object": "file", "deleted": True}, cut)
-        return self._error(h, rec, 405, "Method Not Allowed")
+        raise ApiError(405, "Method Not Allowed")
 
-    def _serve_file(self, h: _Handler, rec: RecordedRequest, file_id: str, cut: int | None) -> None:
-        upload = self.uploaded_files.get(file_id)
-        if upload is None or upload.data is None:
-            return self._error(h, rec, 404, f"File {file_id} not found")
+    def _serve_file(
+        self,
+        h: _Handler,
+        rec: RecordedRequest,
+        file_id: str,
+        cut: int | None,
+        content_type: str | None = None,
+    ) -> None:
+        """The file's bytes, as ``content_type`` (default: the type it was uploaded with)."""
+        stored = self.uploaded_files.get(file_id)
+        if stored is None or stored.data is None:
+            raise ApiError(404, f"File {file_id} not found")
         rec.status = 200
         h.send_bytes(
             200,
-            upload.data,
-            upload.content_type or "application/octet-stream",
+            stored.data,
+            content_type or stored.content_type or "application/octet-stream",
             truncate=cut is not None,
         )
+
+    # -- models ----------------------------------------------------------------------------
+
+    def _models_answer(self, method: str, path: str) -> dict[str, Any]:
+        """``GET /v1/models`` (the catalogue) or ``GET /v1/models/{id}`` (id or alias)."""
+        if method != "GET":
+            raise ApiError(405, "Method Not Allowed")
+        if path == "/v1/models":
+            with self._lock:
+                return {"object": "list", "data": list(self.models.values())}
+        model = path.removeprefix("/v1/models/")
+        if "/" in model:
+            raise ApiError(404, f"Not Found: {method} {path}")
+        return dict(check_model_exists(find_card(self.models, model), model))
+
+    # -- batch -----------------------------------------------------------------------------
+
+    def _batch_answer(self, rec: RecordedRequest, path: str) -> dict[str, Any]:
+        """Create, list, get and cancel batch jobs."""
+        method = rec.method
+        if path == "/v1/batch/jobs":
+            if method == "POST":
+                return self._create_batch_job(rec).to_json()
+            if method == "GET":
+                return self._list_batch_jobs(rec.query)
+            raise ApiError(405, "Method Not Allowed")
+        m = re.fullmatch(r"/v1/batch/jobs/([^/]+)(/cancel)?", path)
+        if m is None:
+            raise ApiError(404, f"Not Found: {method} {path}")
+        with self._lock:
+            job = self.batch_jobs.get(m.group(1))
+            if job is None:
+                raise ApiError(404, f"Batch job {m.group(1)} not found")
+            if m.group(2) and method == "POST":
+                if not job.finished:
+                    job.status = "CANCELLATION_REQUESTED"
+                return job.to_json()
+            if m.group(2) is None and method == "GET":
+                job.polls += 1
+                self._advance_batch_job(job)
+                return job.to_json(inline=(rec.query.get("inline") or [""])[0] == "true")
+        raise ApiError(405, "Method Not Allowed")
+
+    def _create_batch_job(self, rec: RecordedRequest) -> FakeBatchJob:
+        body = rec.json
+        if not isinstance(body, dict):
+            raise ApiError(400, "Expected a JSON object body")
+        endpoint = body.get("endpoint")
+        if not endpoint:
+            raise _missing("endpoint")
+        if endpoint != "/v1/audio/transcriptions":
+            raise ApiError(
+                400, f"The fake runs batch jobs for /v1/audio/transcriptions only, not {endpoint}"
+            )
+        model = body.get("model")
+        if model and self.enforce_models and model not in self.unlisted_models:
+            check_transcription(find_card(self.models, model), model)
+        input_files = body.get("input_files") or []
+        requests = body.get("requests") or []
+        if bool(input_files) == bool(requests):
+            raise ApiError(400, "Exactly one of input_files or requests must be provided")
+        lines = [batch_line(r) for r in requests]
+        for file_id in input_files:
+            lines += self._batch_input(file_id)
+        job = FakeBatchJob(
+            id=str(uuid.uuid4()),
+            endpoint=endpoint,
+            model=model,
+            metadata=body.get("metadata"),
+            timeout_hours=int(body.get("timeout_hours") or 24),
+            input_files=list(input_files),
+            lines=lines,
+            request=body,
+            created_at=int(time.time()),
+            created_mono=time.monotonic(),
+        )
+        with self._lock:
+            self.batch_jobs[job.id] = job
+        return job
+
+    def _batch_input(self, file_id: str) -> list[BatchLine]:
+        stored = self.uploaded_files.get(file_id)
+        if stored is None:
+            raise ApiError(404, f"File {file_id} not found")
+        if stored.purpose != "batch":
+            raise ApiError(400, f"File {file_id} was not uploaded with purpose 'batch'")
+        if stored.data is None:
+            raise ApiError(400, f"File {file_id} was not kept (keep_bodies=False)")
+        return parse_jsonl(stored.data)
+
+    def _list_batch_jobs(self, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        """Jobs filtered by ``model`` and ``status``, ordered by ``order_by``, one page."""
+        page = int((query.get("page") or ["0"])[0])
+        size = int((query.get("page_size") or ["100"])[0])
+        models, statuses = query.get("model"), query.get("status")
+        with self._lock:
+            jobs = list(self.batch_jobs.values())
+            for job in jobs:
+                self._advance_batch_job(job)
+            jobs = [
+                j
+                for j in jobs
+                if (not models or j.model in models) and (not statuses or j.status in statuses)
+            ]
+            if (query.get("order_by") or ["-created"])[0] == "-created":
+                jobs.reverse()
+            data = [j.to_json() for j in jobs[page * size : (page + 1) * size]]
+        return {"object": "list", "data": data, "total": len(jobs)}
+
+    def _advance_batch_job(self, job: FakeBatchJob) -> None:
+        """Move ``job`` on to where it should be by now (call with the lock held)."""
+        if job.finished:
+            return
+        if job.status == "CANCELLATION_REQUESTED":
+            return self._finish_batch_job(job, "CANCELLED")
+        stage = job.stage_due(time.monotonic(), self.batch_step_seconds)
+        if stage >= 1 and job.started_at is None:
+            job.status, job.started_at = "RUNNING", int(time.time())
+        if stage >= 2:
+            self._finish_batch_job(job, self.batch_outcome)
+
+    def _finish_batch_job(self, job: FakeBatchJob, outcome: str) -> None:
+        """Run the lines a job ending with ``outcome`` has run and write its files."""
+        if outcome not in BATCH_OUTCOMES:
+            raise ValueError(f"batch_outcome must be one of {sorted(BATCH_OUTCOMES)}")
+        results = []
+        for index, line in enumerate(job.lines_to_run(outcome)):
+            status, body = self._run_batch_line(job, line)
+            results.append(output_line(job.id, index, line.custom_id, status, body))
+        ok = [r for r in results if r["error"] is None]
+        failed = [r for r in results if r["error"] is not None]
+        job.results, job.succeeded, job.failed = results, len(ok), len(failed)
+        job.output_file = self._batch_file(job, "output", "batch_result", ok)
+        job.error_file = self._batch_file(job, "error", "batch_error", failed)
+        if outcome == "FAILED":
+            job.errors = [{"message": "The batch job failed", "count": 1}]
+        elif outcome == "TIMEOUT_EXCEEDED":
+            message = f"The batch job did not finish within {job.timeout_hours} hours"
+            job.errors = [{"message": message, "count": 1}]
+        job.status, job.completed_at = outcome, int(time.time())
+
+    def _run_batch_line(self, job: FakeBatchJob, line: BatchLine) -> tuple[int, Any]:
+        """Status and body of one batch request, answered like the transcription endpoint."""
+        failure = self.batch_request_failures.get(line.custom_id or "")
+        if failure is not None:
+            return failure.status, _error_body(failure.status, failure.message)
+        if line.problem is not None:
+            return 400, _error_body(400, line.problem)
+        fields = form_fields(line.body)
+        if job.model:
+            fields["model"] = [job.model]
+        rec = RecordedRequest(
+            method="POST",
+            path="/v1/audio/transcriptions",
+            query={},
+            headers=Headers(),
+            json=line.body,
+            fields=fields,
+        )
+        try:
+            duration = self._effective_duration(rec) or 0.0
+            return 200, dict(self._transcription_answer(rec, duration))
+        except ApiError as err:
+            return err.status, _error_body(err.status, err.message)
+        except Exception as exc:  # an override's bug: a 500 line, and visible in ``errors``
+            self.errors.append(exc)
+            return 500, _error_body(500, f"FakeMistral error: {exc!r}")
+
+    def _batch_file(
+        self, job: FakeBatchJob, kind: str, sample_type: str, lines: list[dict[str, Any]]
+    ) -> str | None:
+        """Store ``lines`` as a job's JSONL output or error file; None when there are none."""
+        if not lines:
+            return None
+        data = b"".join(json.dumps(line).encode("utf-8") + b"\n" for line in lines)
+        stored = StoredFile.from_upload(
+            UploadedFile.from_bytes(data, f"batch-{job.id}-{kind}.jsonl", "application/jsonl"),
+            purpose="batch",
+            created_at=int(time.time()),
+            source="mistral",
+            sample_type=sample_type,
+        )
+        return self._store_file(stored)
 
 
 def _segment(text: str, start: float, end: float, extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -1644,3 +2057,43 @@ def _dig(obj: Any, *keys: Any) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return obj
+
+
+# --------------------------------------------------------------------------------------
+# Running it on its own
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python tests/fake_mistral.py [--port N] [--latency S] [--require-key]``: serve in
+    the foreground until Ctrl-C or SIGTERM."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the fake Mistral API server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to answers")
+    parser.add_argument(
+        "--require-key", action="store_true", help="answer 401 unless the test API key is sent"
+    )
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    fake = FakeMistral(host=args.host, port=args.port, latency=args.latency)
+    try:
+        fake.start()
+    except OSError as exc:
+        print(f"fake_mistral: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    with fake:
+        if args.require_key:
+            fake.require_key(TEST_API_KEY)
+        print(f"export MISTRAL_SERVER_URL={fake.url} MISTRAL_API_KEY={TEST_API_KEY}", flush=True)
+        while not stop.wait(0.5):  # a timeout keeps the main thread responsive to signals
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

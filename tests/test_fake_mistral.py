@@ -7,6 +7,10 @@ import hashlib
 import json
 import os
 import random
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -30,11 +34,15 @@ from fake_mistral import (
     probe_audio_duration,
     sse_frame,
 )
+from fake_models import model_card, transcription_capabilities
 from mistralai.client import Mistral
 from mistralai.client.errors import SDKError
+from mistralai.client.models import BaseModelCard, TranscriptionResponse
 from mistralai.client.utils import BackoffStrategy, RetryConfig
+from mistralai.extra.batch.client import BatchOutput
 
 MODEL = "voxtral-mini-latest"
+CHAT_MODEL = "voxtral-small-latest"
 SPEECH_SECONDS = 2.839125  # tests/data/speech.* (45426 frames at 16 kHz)
 
 
@@ -159,9 +167,8 @@ def test_file_url_and_overrides(fake_server: FakeMistral, client: Mistral) -> No
         return {**base, "text": f"{req.field('model')} {duration:.0f}"}
 
     fake_server.set_transcription(answer)
-    assert client.audio.transcriptions.complete(model="m1", file_url="https://e.x/a").text == (
-        "m1 5"
-    )
+    res = client.audio.transcriptions.complete(model="voxtral-mini-2602", file_url="https://e.x/a")
+    assert res.text == "voxtral-mini-2602 5"
 
 
 def test_strict_validation(client: Mistral, wav_file: Path) -> None:
@@ -241,7 +248,7 @@ def audio_message(path: Path, prompt: str) -> list[dict[str, object]]:
 
 def test_chat_complete(fake_server: FakeMistral, client: Mistral, mp3_file: Path) -> None:
     res = client.chat.complete(
-        model="voxtral-small-latest", messages=audio_message(mp3_file, "Summarise this.")
+        model=CHAT_MODEL, messages=audio_message(mp3_file, "Summarise this.")
     )
     text = res.choices[0].message.content
     assert isinstance(text, str)
@@ -249,11 +256,11 @@ def test_chat_complete(fake_server: FakeMistral, client: Mistral, mp3_file: Path
     assert res.choices[0].finish_reason == "stop"
     assert res.usage.prompt_audio_seconds == 3
     (req,) = fake_server.chat_requests()
-    assert req.json["model"] == "voxtral-small-latest"
+    assert req.json["model"] == CHAT_MODEL
     assert req.audio_seconds == pytest.approx(SPEECH_SECONDS, abs=0.1)
 
     fake_server.set_chat(lambda r: f"{len(r.json['messages'])} message(s)")
-    res = client.chat.complete(model="m", messages=[{"role": "user", "content": "hi"}])
+    res = client.chat.complete(model=CHAT_MODEL, messages=[{"role": "user", "content": "hi"}])
     assert res.choices[0].message.content == "1 message(s)"
 
 
@@ -301,6 +308,452 @@ def test_files_upload_signed_url_delete(
     with pytest.raises(SDKError) as err:
         client.files.delete(file_id=up.id)
     assert err.value.status_code == 404
+
+
+def test_files_metadata_download_and_list(
+    fake_server: FakeMistral, client: Mistral, wav_file: Path
+) -> None:
+    audio = client.files.upload(
+        file={"file_name": "speech.wav", "content": wav_file.read_bytes()},
+        purpose="audio",
+        expiry=2,
+        visibility="user",
+    )
+    stored = fake_server.uploaded_files[audio.id]
+    assert (stored.purpose, stored.expiry, stored.visibility) == ("audio", 2, "user")
+    assert audio.expires_at == audio.created_at + 7200 and audio.visibility == "user"
+    assert audio.sample_type == "instruct" and audio.source == "upload"
+    # files.download accepts application/octet-stream only, whatever was uploaded
+    assert client.files.download(file_id=audio.id).read() == wav_file.read_bytes()
+
+    jsonl = b'{"custom_id": "a", "body": {}}\n\n{"custom_id": "b", "body": {}}\n'
+    batch = client.files.upload(file={"file_name": "in.jsonl", "content": jsonl}, purpose="batch")
+    assert (batch.purpose, batch.sample_type, batch.num_lines) == ("batch", "batch_request", 2)
+    assert batch.expires_at is None and batch.visibility == "workspace"  # the SDK's default
+    listed = client.files.list()
+    assert [f.id for f in listed.data] == [audio.id, batch.id] and listed.total == 2
+    assert client.files.retrieve(file_id=batch.id).num_lines == 2
+
+    client.files.delete(file_id=audio.id)
+    assert fake_server.deleted_file_ids == [audio.id]
+    with pytest.raises(SDKError) as err:
+        client.files.download(file_id=audio.id)
+    assert err.value.status_code == 404
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+def test_models_list(fake_server: FakeMistral, client: Mistral) -> None:
+    cards = {card.id: card for card in client.models.list().data or []}
+    assert set(cards) == {
+        "voxtral-mini-transcribe-3-0",
+        "voxtral-mini-transcribe-realtime-3-0",
+        "voxtral-small-transcribe-3",
+        "voxtral-mini-2602",
+        "voxtral-mini-transcribe-realtime-2602",
+        "voxtral-small-2507",
+        "mistral-small-2506",
+    }
+    assert all(isinstance(card, BaseModelCard) for card in cards.values())
+    v3 = cards["voxtral-mini-transcribe-3-0"]
+    assert v3.aliases == ["voxtral-mini-transcribe-3", "voxtral-mini-transcribe-latest"]
+    assert v3.max_context_length == 65536 and v3.deprecation is None
+    assert v3.capabilities.audio_transcription and not v3.capabilities.completion_chat
+    caps = v3.audio_transcription_capabilities
+    assert caps is not None and caps.modes == ["offline"]
+    assert caps.timestamp_granularities == ["segment"] and caps.diarization and caps.context_bias
+    assert caps.languages is not None and len(caps.languages) == 13 and "ja" in caps.languages
+
+    realtime = cards["voxtral-mini-transcribe-realtime-3-0"]
+    rt_caps = realtime.audio_transcription_capabilities
+    assert realtime.capabilities.audio_transcription_realtime
+    assert rt_caps is not None and rt_caps.modes == ["realtime"] and rt_caps.turn_detection
+    delays = [(r.min, r.max) for r in rt_caps.streaming_delays_ms or []]
+    assert delays == [(80, 1200), (2400, 2400)]
+
+    old = cards["voxtral-mini-transcribe-realtime-2602"]
+    assert old.deprecation is not None and old.deprecation.year == 2027
+    assert old.deprecation_replacement_model == "voxtral-mini-transcribe-realtime-3-0"
+    chat = cards["voxtral-small-2507"]
+    assert chat.capabilities.completion_chat and chat.capabilities.audio
+    assert not chat.capabilities.audio_transcription
+    assert chat.audio_transcription_capabilities is None
+    assert not cards["mistral-small-2506"].capabilities.audio
+    assert len(fake_server.models_requests()) == 1
+
+
+def test_models_retrieve_by_alias(fake_server: FakeMistral, client: Mistral) -> None:
+    card = client.models.retrieve(model_id=MODEL)
+    assert isinstance(card, BaseModelCard) and card.id == "voxtral-mini-2602"
+    caps = card.audio_transcription_capabilities
+    assert caps is not None and caps.timestamp_granularities == ["segment", "word"]
+    assert client.models.retrieve(model_id="voxtral-mini-transcribe-latest").id == (
+        "voxtral-mini-transcribe-3-0"
+    )
+    with pytest.raises(SDKError) as err:
+        client.models.retrieve(model_id="voxtral-mini-2507")  # retired
+    assert err.value.status_code == 404
+    assert json.loads(err.value.body)["object"] == "error"
+    assert [r.path for r in fake_server.models_requests()] == [
+        f"/v1/models/{MODEL}",
+        "/v1/models/voxtral-mini-transcribe-latest",
+        "/v1/models/voxtral-mini-2507",
+    ]
+
+
+def test_catalogue_can_be_changed_or_hidden(fake_server: FakeMistral, client: Mistral) -> None:
+    fake_server.models["custom-1"] = model_card(
+        "custom-1",
+        aliases=["custom-latest"],
+        capabilities=["audio", "audio_transcription"],
+        transcription=transcription_capabilities(timestamp_granularities=["word"]),
+    )
+    assert client.models.retrieve(model_id="custom-latest").id == "custom-1"
+    res = client.audio.transcriptions.complete(
+        model="custom-latest", file_url="https://e.x/a", timestamp_granularities=["word"]
+    )
+    assert res.segments and res.segments[0].text == "Hello"
+
+    del fake_server.models["voxtral-mini-2602"]
+    with pytest.raises(SDKError) as err:
+        client.audio.transcriptions.complete(model=MODEL, file_url="https://e.x/a")
+    assert err.value.status_code == 404
+
+    fake_server.models_endpoint = False  # a gateway without /v1/models
+    for call in (client.models.list, lambda: client.models.retrieve(model_id="custom-1")):
+        with pytest.raises(SDKError) as err:
+            call()
+        assert err.value.status_code == 404
+    assert client.audio.transcriptions.complete(model="custom-1", file_url="https://e.x/a").text
+    assert len(fake_server.models_requests()) == 3
+
+
+_WORD_ERROR = "Word-level segments are not enabled for this model"
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "status", "message"),
+    [
+        ("voxtral-nope", {}, 404, "Invalid model: voxtral-nope"),
+        ("voxtral-mini-2507", {}, 404, "Invalid model: voxtral-mini-2507"),
+        ("voxtral-small-latest", {}, 400, "does not support audio transcription"),
+        ("voxtral-mini-transcribe-realtime-latest", {}, 400, "does not support audio"),
+        ("voxtral-mini-transcribe-latest", {"timestamp_granularities": ["word"]}, 400, ""),
+        ("voxtral-mini-transcribe-3", {"language": "sv"}, 400, "Language 'sv' is not supported"),
+    ],
+)
+def test_transcription_model_rules(
+    client: Mistral, model: str, options: dict[str, object], status: int, message: str
+) -> None:
+    with pytest.raises(SDKError) as err:
+        client.audio.transcriptions.complete(model=model, file_url="https://e.x/a", **options)
+    body = json.loads(err.value.body)
+    assert err.value.status_code == status and body["object"] == "error"
+    if message:
+        assert body["message"].startswith(message) or message in body["message"]
+    else:
+        assert body["message"] == _WORD_ERROR
+
+
+def test_capabilities_a_card_lacks_are_refused(fake_server: FakeMistral, client: Mistral) -> None:
+    caps = fake_server.models["voxtral-small-transcribe-3"]["audio_transcription_capabilities"]
+    caps.update(diarization=False, context_bias=False)
+    small = "voxtral-small-transcribe-latest"
+    for options, message in [
+        ({"diarize": True}, "Diarization is not enabled for this model"),
+        ({"context_bias": ["Voxtral"]}, "Context bias is not enabled for this model"),
+    ]:
+        with pytest.raises(SDKError) as err:
+            client.audio.transcriptions.complete(model=small, file_url="https://e.x/a", **options)
+        assert err.value.status_code == 400
+        assert json.loads(err.value.body)["message"] == message
+    assert client.audio.transcriptions.complete(model=small, file_url="https://e.x/a").text
+
+
+def test_audio_and_bias_share_the_context(fake_server: FakeMistral, client: Mistral) -> None:
+    fake_server.url_duration = 5240.0  # 65,500 audio tokens of 65,536
+    fits = ["abcdefghijklmnop"] * 9  # 9 terms of 4 tokens: exactly 65,536
+    res = client.audio.transcriptions.complete(
+        model="voxtral-mini-transcribe-latest", file_url="https://e.x/a", context_bias=fits
+    )
+    assert res.usage.prompt_tokens == 65500
+    with pytest.raises(SDKError) as err:
+        client.audio.transcriptions.complete(
+            model="voxtral-mini-transcribe-latest",
+            file_url="https://e.x/a",
+            context_bias=[*fits, "x"],  # a term of one character still takes a token
+        )
+    assert err.value.status_code == 400
+    assert "65537 tokens" in json.loads(err.value.body)["message"]
+    # the previous generation has a longer context
+    assert client.audio.transcriptions.complete(
+        model=MODEL, file_url="https://e.x/a", context_bias=[*fits, "x"]
+    ).text
+
+
+def test_unlisted_models_and_enforcement_off(fake_server: FakeMistral, client: Mistral) -> None:
+    res = client.audio.transcriptions.complete(
+        model="from-flag", file_url="https://e.x/a", timestamp_granularities=["word"]
+    )
+    assert res.model == "from-flag" and res.segments
+    fake_server.enforce_models = False
+    assert client.audio.transcriptions.complete(model="anything", file_url="https://e.x/a").text
+    assert client.chat.complete(model="anything", messages=[{"role": "user", "content": "hi"}])
+
+
+def test_chat_model_rules(fake_server: FakeMistral, client: Mistral) -> None:
+    hello = [{"role": "user", "content": "hi"}]
+    for model in ("voxtral-mini-2507", "nope"):
+        with pytest.raises(SDKError) as err:
+            client.chat.complete(model=model, messages=hello)
+        assert err.value.status_code == 404
+    # voxcli's chat default names a transcription card: let through
+    assert client.chat.complete(model=MODEL, messages=hello).choices
+    fake_server.url_duration = 2700.0  # 33,750 audio tokens > 32,768
+    url_audio = [
+        {"role": "user", "content": [{"type": "input_audio", "input_audio": "https://e.x/a"}]}
+    ]
+    with pytest.raises(SDKError) as err:
+        client.chat.complete(model=CHAT_MODEL, messages=url_audio)
+    assert err.value.status_code == 400 and "32768" in json.loads(err.value.body)["message"]
+
+
+# -- speaker references -------------------------------------------------------------------------
+
+
+def b64_tone(tmp_path: Path, seconds: float) -> str:
+    path = make_tone_wav(tmp_path / f"ref{seconds}.wav", seconds, samplerate=8000)
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+def test_speaker_references_name_the_speakers(
+    fake_server: FakeMistral, client: Mistral, tmp_path: Path
+) -> None:
+    fake_server.segment_seconds = 1.0  # 5 segments for the 5 s URL
+    refs = {"Ann": b64_tone(tmp_path, 4.0), "Bob": "https://e.x/bob.wav"}
+    res = client.audio.transcriptions.complete(
+        model="voxtral-mini-transcribe-latest",
+        file_url="https://e.x/a",
+        diarize=True,
+        timestamp_granularities=["segment"],
+        speaker_references=refs,
+    )
+    assert [s.speaker_id for s in res.segments or []] == ["Ann", "Bob", "Ann", "Bob", "Ann"]
+    (req,) = fake_server.transcription_requests()
+    assert req.speaker_references == refs
+
+    # one reference: the second speaker keeps its generic label
+    res = client.audio.transcriptions.complete(
+        model=MODEL,
+        file_url="https://e.x/a",
+        diarize=True,
+        timestamp_granularities=["segment"],
+        speaker_references={"Ann": refs["Ann"]},
+    )
+    assert [s.speaker_id for s in res.segments or []][:2] == ["Ann", "speaker_2"]
+
+
+def test_speaker_reference_rules(client: Mistral, tmp_path: Path, wav_file: Path) -> None:
+    nine = {f"s{i}": f"https://e.x/{i}.wav" for i in range(9)}
+    short = base64.b64encode(wav_file.read_bytes()).decode()  # 2.8 s
+    cases = [
+        (nine, True, "At most 8 speaker references are supported, got 9"),
+        ({"Ann": "https://e.x/ann.wav"}, False, "speaker_references requires diarize=true"),
+        ({"Ann": short}, True, "Speaker reference 'Ann' must be 3 to 15 seconds long, got 2.8 s"),
+        ({"Ann": b64_tone(tmp_path, 16.0)}, True, "must be 3 to 15 seconds long, got 16.0 s"),
+        ({"Ann": "bm90IGF1ZGlv"}, True, "Speaker reference 'Ann' is not decodable audio"),
+    ]
+    for refs, diarize, message in cases:
+        with pytest.raises(SDKError) as err:
+            client.audio.transcriptions.complete(
+                model=MODEL, file_url="https://e.x/a", diarize=diarize, speaker_references=refs
+            )
+        assert err.value.status_code == 400
+        assert json.loads(err.value.body)["message"].endswith(message)
+
+
+# -- batch --------------------------------------------------------------------------------------
+
+TRANSCRIBE = "/v1/audio/transcriptions"
+V3 = "voxtral-mini-transcribe-latest"
+
+
+def upload_jsonl(client: Mistral, lines: list[object]) -> str:
+    data = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+    up = client.files.upload(
+        file={"file_name": "in.jsonl", "content": data.encode()}, purpose="batch"
+    )
+    return up.id
+
+
+def read_output(client: Mistral, file_id: str | None) -> BatchOutput[TranscriptionResponse]:
+    """An output or error file, parsed by the SDK's own batch helper."""
+    assert file_id is not None
+    raw = client.files.download(file_id=file_id).read()
+    return BatchOutput.from_jsonl_bytes(raw, TranscriptionResponse)
+
+
+def inline_requests(count: int) -> list[dict[str, object]]:
+    return [{"custom_id": f"r{i}", "body": {"file_url": f"https://e.x/{i}"}} for i in range(count)]
+
+
+def test_batch_job_runs_every_line_like_the_endpoint(
+    fake_server: FakeMistral, client: Mistral, wav_file: Path
+) -> None:
+    audio = client.files.upload(
+        file={"file_name": "speech.wav", "content": wav_file.read_bytes()}, purpose="audio"
+    )
+    segment = {"file_id": audio.id, "timestamp_granularities": ["segment"], "diarize": True}
+    lines: list[object] = [
+        {"custom_id": "ok", "body": segment},
+        {"custom_id": "fr", "body": {"file_url": "https://e.x/a", "language": "fr"}},
+        {"custom_id": "word", "body": {"file_id": audio.id, "timestamp_granularities": ["word"]}},
+        {"custom_id": "busy", "body": {"file_id": audio.id}},
+        "not json",
+    ]
+    fake_server.fail_batch_requests("busy", status=503, message="Overloaded")
+    job = client.batch.jobs.create(
+        endpoint=TRANSCRIBE,
+        input_files=[upload_jsonl(client, lines)],
+        model=V3,
+        metadata={"run": "1"},
+        timeout_hours=2,
+    )
+    assert (job.status, job.total_requests, job.output_file) == ("QUEUED", 5, None)
+    assert [client.batch.jobs.get(job_id=job.id).status for _ in range(3)] == [
+        "RUNNING",
+        "SUCCESS",
+        "SUCCESS",
+    ]
+    done = client.batch.jobs.get(job_id=job.id)
+    assert (done.completed_requests, done.succeeded_requests, done.failed_requests) == (5, 2, 3)
+    assert done.metadata == {"run": "1"} and done.model == V3 and done.completed_at
+
+    output = read_output(client, done.output_file)
+    direct = client.audio.transcriptions.complete(model=V3, **segment)  # type: ignore[arg-type]
+    assert output.responses["ok"] == direct
+    assert [s.speaker_id for s in direct.segments or []] == ["speaker_1", "speaker_2"]
+    assert (
+        output.responses["fr"].language == "fr"
+        and output.responses["fr"].usage.prompt_audio_seconds == 5
+    )
+    errors = {e.custom_id: e for e in read_output(client, done.error_file).request_errors}
+    assert set(errors) == {"word", "busy", None}
+    assert errors["word"].status_code == 400
+    assert errors["word"].error["message"] == "Word-level segments are not enabled for this model"
+    assert (errors["busy"].status_code, errors["busy"].error["message"]) == (503, "Overloaded")
+    assert errors[None].status_code == 400
+
+    record = fake_server.batch_jobs[job.id]
+    assert [line.custom_id for line in record.lines] == ["ok", "fr", "word", "busy", None]
+    assert record.lines[0].body == segment and record.request["timeout_hours"] == 2
+    assert fake_server.uploaded_files[done.output_file].sample_type == "batch_result"
+
+
+def test_batch_inline_requests_and_inline_outputs(
+    fake_server: FakeMistral, client: Mistral
+) -> None:
+    job = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(3), model=MODEL)
+    assert job.input_files == [] and fake_server.batch_jobs[job.id].input_files == []
+    client.batch.jobs.get(job_id=job.id)
+    assert client.batch.jobs.get(job_id=job.id).outputs is None  # only when asked for
+    done = client.batch.jobs.get(job_id=job.id, inline=True)
+    assert done.status == "SUCCESS" and done.error_file is None
+    assert [o["custom_id"] for o in done.outputs or []] == ["r0", "r1", "r2"]
+    assert all(o["response"]["status_code"] == 200 for o in done.outputs or [])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "completed", "has_errors"),
+    [("FAILED", 0, True), ("TIMEOUT_EXCEEDED", 2, True), ("CANCELLED", 2, False)],
+)
+def test_batch_outcomes(
+    fake_server: FakeMistral, client: Mistral, outcome: str, completed: int, has_errors: bool
+) -> None:
+    fake_server.batch_outcome = outcome
+    job = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(5), model=MODEL)
+    client.batch.jobs.get(job_id=job.id)
+    done = client.batch.jobs.get(job_id=job.id)
+    assert done.status == outcome
+    assert (done.total_requests, done.completed_requests, done.succeeded_requests) == (
+        5,
+        completed,
+        completed,
+    )
+    assert bool(done.errors) == has_errors
+    if completed:
+        assert list(read_output(client, done.output_file).responses) == ["r0", "r1"]
+    else:
+        assert done.output_file is None
+
+
+def test_batch_cancel(fake_server: FakeMistral, client: Mistral) -> None:
+    queued = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(4), model=MODEL)
+    assert client.batch.jobs.cancel(job_id=queued.id).status == "CANCELLATION_REQUESTED"
+    cancelled = client.batch.jobs.get(job_id=queued.id)
+    assert (cancelled.status, cancelled.completed_requests) == ("CANCELLED", 0)
+    assert client.batch.jobs.cancel(job_id=queued.id).status == "CANCELLED"  # stays settled
+
+    running = client.batch.jobs.create(
+        endpoint=TRANSCRIBE, requests=inline_requests(4), model=MODEL
+    )
+    assert client.batch.jobs.get(job_id=running.id).status == "RUNNING"
+    client.batch.jobs.cancel(job_id=running.id)
+    cancelled = client.batch.jobs.get(job_id=running.id)
+    assert (cancelled.status, cancelled.succeeded_requests) == ("CANCELLED", 2)
+
+
+def test_batch_timed_lifecycle_and_list(fake_server: FakeMistral, client: Mistral) -> None:
+    fake_server.batch_step_seconds = 60.0
+    first = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(1), model=MODEL)
+    second = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(1), model=V3)
+    for _ in range(3):  # polling alone does not move it on
+        assert client.batch.jobs.get(job_id=first.id).status == "QUEUED"
+
+    def age(seconds: float) -> None:  # as if the jobs had been created that much earlier
+        for job in fake_server.batch_jobs.values():
+            job.created_mono -= seconds
+
+    age(61.0)
+    assert client.batch.jobs.get(job_id=first.id).status == "RUNNING"
+    age(60.0)
+    listed = client.batch.jobs.list()
+    assert [j.id for j in listed.data or []] == [second.id, first.id]  # newest first
+    assert {j.status for j in listed.data or []} == {"SUCCESS"}
+    assert [j.id for j in client.batch.jobs.list(order_by="created").data or []] == [
+        first.id,
+        second.id,
+    ]
+    by_model = client.batch.jobs.list(model=V3)
+    assert by_model.total == 1 and (by_model.data or [])[0].id == second.id
+    assert client.batch.jobs.list(status=["RUNNING"]).total == 0
+    assert client.batch.jobs.list(page=1, page_size=1).data[0].id == first.id  # type: ignore[index]
+
+
+def test_batch_create_is_checked(fake_server: FakeMistral, client: Mistral, wav_file: Path) -> None:
+    audio = client.files.upload(
+        file={"file_name": "speech.wav", "content": wav_file.read_bytes()}, purpose="audio"
+    )
+    one = inline_requests(1)
+    cases: list[tuple[dict[str, object], int]] = [
+        ({"requests": one, "model": "voxtral-mini-2507"}, 404),
+        ({"requests": one, "model": CHAT_MODEL}, 400),
+        ({"input_files": [audio.id], "model": MODEL}, 400),  # not a batch file
+        ({"input_files": ["nope"], "model": MODEL}, 404),
+        ({"model": MODEL}, 400),
+        ({"requests": one, "input_files": [upload_jsonl(client, one)], "model": MODEL}, 400),
+        ({"requests": one, "model": MODEL, "endpoint": "/v1/chat/completions"}, 400),
+    ]
+    for options, status in cases:
+        with pytest.raises(SDKError) as err:
+            client.batch.jobs.create(**{"endpoint": TRANSCRIBE, **options})  # type: ignore[arg-type]
+        assert err.value.status_code == status, options
+    with pytest.raises(SDKError) as err:
+        client.batch.jobs.get(job_id="nope")
+    assert err.value.status_code == 404
+    assert fake_server.batch_jobs == {}
+    assert len(fake_server.batch_requests()) == len(cases) + 1
 
 
 # -- auth, errors and faults -------------------------------------------------------------------
@@ -401,14 +854,14 @@ def test_slow_answer_times_out(fake_server: FakeMistral, client: Mistral) -> Non
 
 
 def test_delays_reorder_answers(fake_server: FakeMistral) -> None:
-    fake_server.delay_fn = lambda r: 0.4 if r.field("model") == "slow" else 0.0
+    fake_server.delay_fn = lambda r: 0.4 if r.field("file_url") == "https://e.x/slow" else 0.0
     fake_server.latency = 0.05
     done: list[str] = []
 
-    def call(model: str) -> None:
+    def call(name: str) -> None:
         with Mistral(api_key=TEST_API_KEY, server_url=fake_server.url) as sdk:
-            sdk.audio.transcriptions.complete(model=model, file_url="https://e.x/a")
-        done.append(model)
+            sdk.audio.transcriptions.complete(model=MODEL, file_url=f"https://e.x/{name}")
+        done.append(name)
 
     threads = [threading.Thread(target=call, args=(m,)) for m in ("slow", "fast")]
     for t in threads:
@@ -476,6 +929,38 @@ def test_keep_bodies_false_and_bandwidth(tmp_path: Path) -> None:
     assert upload.duration == pytest.approx(60.0)
     assert res.usage.prompt_audio_seconds == 60
     assert req.fields["model"] == [MODEL]
+
+
+# -- running on its own ------------------------------------------------------------------------
+
+
+def test_runs_on_its_own() -> None:
+    script = Path(__file__).with_name("fake_mistral.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--require-key", "--latency", "0.01"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        m = re.fullmatch(
+            r"export MISTRAL_SERVER_URL=(http://127\.0\.0\.1:\d+) MISTRAL_API_KEY=(\S+)\n", line
+        )
+        assert m is not None, line
+        url, key = m.groups()
+        assert key == TEST_API_KEY
+        with Mistral(api_key=key, server_url=url) as sdk:
+            assert sdk.models.retrieve(model_id=MODEL).id == "voxtral-mini-2602"
+        with Mistral(api_key="sk-wrong", server_url=url) as sdk, pytest.raises(SDKError) as err:
+            sdk.models.list()
+        assert err.value.status_code == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # -- helpers -----------------------------------------------------------------------------------
