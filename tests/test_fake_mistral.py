@@ -429,18 +429,33 @@ def test_catalogue_can_be_changed_or_hidden(fake_server: FakeMistral, client: Mi
     assert len(fake_server.models_requests()) == 3
 
 
-_WORD_ERROR = "Word-level segments are not enabled for this model"
+_NO_ACCESS = "does not exist or you do not have access"
 
 
 @pytest.mark.parametrize(
     ("model", "options", "status", "message"),
     [
-        ("voxtral-nope", {}, 404, "Invalid model: voxtral-nope"),
-        ("voxtral-mini-2507", {}, 404, "Invalid model: voxtral-mini-2507"),
-        ("voxtral-small-latest", {}, 400, "does not support audio transcription"),
-        ("voxtral-mini-transcribe-realtime-latest", {}, 400, "does not support audio"),
-        ("voxtral-mini-transcribe-latest", {"timestamp_granularities": ["word"]}, 400, ""),
-        ("voxtral-mini-transcribe-3", {"language": "sv"}, 400, "Language 'sv' is not supported"),
+        ("voxtral-nope", {}, 404, f"Invalid model: voxtral-nope {_NO_ACCESS}"),
+        ("voxtral-mini-2507", {}, 404, f"Invalid model: voxtral-mini-2507 {_NO_ACCESS}"),
+        (CHAT_MODEL, {}, 400, f"Model {CHAT_MODEL} does not support audio transcription"),
+        (
+            "voxtral-mini-transcribe-realtime-latest",
+            {},
+            400,
+            "Model voxtral-mini-transcribe-realtime-latest does not support audio transcription",
+        ),
+        (
+            "voxtral-mini-transcribe-latest",
+            {"timestamp_granularities": ["word"]},
+            400,
+            "Word-level segments are not enabled for this model",
+        ),
+        (
+            "voxtral-mini-transcribe-3",
+            {"language": "sv"},
+            400,
+            "Language 'sv' is not supported by this model",
+        ),
     ],
 )
 def test_transcription_model_rules(
@@ -449,11 +464,8 @@ def test_transcription_model_rules(
     with pytest.raises(SDKError) as err:
         client.audio.transcriptions.complete(model=model, file_url="https://e.x/a", **options)
     body = json.loads(err.value.body)
-    assert err.value.status_code == status and body["object"] == "error"
-    if message:
-        assert body["message"].startswith(message) or message in body["message"]
-    else:
-        assert body["message"] == _WORD_ERROR
+    assert err.value.status_code == status
+    assert (body["object"], body["message"]) == ("error", message)
 
 
 def test_capabilities_a_card_lacks_are_refused(fake_server: FakeMistral, client: Mistral) -> None:
@@ -604,7 +616,12 @@ def test_batch_job_runs_every_line_like_the_endpoint(
     audio = client.files.upload(
         file={"file_name": "speech.wav", "content": wav_file.read_bytes()}, purpose="audio"
     )
-    segment = {"file_id": audio.id, "timestamp_granularities": ["segment"], "diarize": True}
+    segment = {
+        "file_id": audio.id,
+        "timestamp_granularities": ["segment"],
+        "diarize": True,
+        "speaker_references": {"Ann": "https://e.x/ann.wav"},
+    }
     lines: list[object] = [
         {"custom_id": "ok", "body": segment},
         {"custom_id": "fr", "body": {"file_url": "https://e.x/a", "language": "fr"}},
@@ -633,7 +650,7 @@ def test_batch_job_runs_every_line_like_the_endpoint(
     output = read_output(client, done.output_file)
     direct = client.audio.transcriptions.complete(model=V3, **segment)  # type: ignore[arg-type]
     assert output.responses["ok"] == direct
-    assert [s.speaker_id for s in direct.segments or []] == ["speaker_1", "speaker_2"]
+    assert [s.speaker_id for s in direct.segments or []] == ["Ann", "speaker_2"]
     assert (
         output.responses["fr"].language == "fr"
         and output.responses["fr"].usage.prompt_audio_seconds == 5
@@ -654,14 +671,24 @@ def test_batch_job_runs_every_line_like_the_endpoint(
 def test_batch_inline_requests_and_inline_outputs(
     fake_server: FakeMistral, client: Mistral
 ) -> None:
+    def answer(req: RecordedRequest, duration: float) -> dict[str, object]:
+        if req.field("file_url") == "https://e.x/1":
+            raise RuntimeError("broken override")
+        return {**fake_server.default_transcription(req, duration), "text": "overridden"}
+
+    fake_server.set_transcription(answer)  # batch lines are answered like the endpoint
     job = client.batch.jobs.create(endpoint=TRANSCRIBE, requests=inline_requests(3), model=MODEL)
     assert job.input_files == [] and fake_server.batch_jobs[job.id].input_files == []
     client.batch.jobs.get(job_id=job.id)
     assert client.batch.jobs.get(job_id=job.id).outputs is None  # only when asked for
     done = client.batch.jobs.get(job_id=job.id, inline=True)
-    assert done.status == "SUCCESS" and done.error_file is None
-    assert [o["custom_id"] for o in done.outputs or []] == ["r0", "r1", "r2"]
-    assert all(o["response"]["status_code"] == 200 for o in done.outputs or [])
+    assert (done.status, done.succeeded_requests, done.failed_requests) == ("SUCCESS", 2, 1)
+    outputs = {o["custom_id"]: o for o in done.outputs or []}
+    assert list(outputs) == ["r0", "r1", "r2"]
+    assert outputs["r0"]["response"]["body"]["text"] == "overridden"
+    assert outputs["r1"]["response"]["status_code"] == 500
+    assert "broken override" in outputs["r1"]["error"]["message"]
+    assert isinstance(fake_server.errors[0], RuntimeError)
 
 
 @pytest.mark.parametrize(

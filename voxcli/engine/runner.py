@@ -151,7 +151,8 @@ class _Run:
                 if not self.running:
                     break
                 for task in scheduler.wait_any(self.running, timeout=1.0):
-                    self._collect(task)
+                    if task in self.running:  # a run-stopping error may have dropped it
+                        self._collect(task)
             while self.queue:  # stopped early: the rest never started
                 index, job = self.queue.popleft()
                 self._cancelled(index, job, time.monotonic(), self.stop_reason)
