@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 """Where a piece of library code sends a line meant for the user (a warning, a --verbose note)."""
 
+
+def silent(message: str) -> None:
+    """A :data:`Say` that says nothing (``--verbose`` off)."""
+
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -81,21 +86,3 @@ class Console:
 
     def info(self, message: str) -> None:
         self._say("", "dim", message)
-
-    def quiet(self, quiet: bool) -> Console:
-        """This console, or one that drops warnings and notes (``--quiet``)."""
-        return _QuietConsole(self) if quiet else self
-
-
-class _QuietConsole(Console):
-    """Errors only."""
-
-    def __init__(self, loud: Console) -> None:
-        super().__init__(loud.stream, color=loud.color, debug=loud.debug)
-        self._rich = loud._rich
-
-    def warn(self, message: str) -> None:
-        pass
-
-    def info(self, message: str) -> None:
-        pass

@@ -87,9 +87,7 @@ def _unique(items: list[InputItem]) -> list[InputItem]:
     seen: set[str] = set()
     unique: list[InputItem] = []
     for item in items:
-        source = item.source
-        key = os.path.realpath(source.path) if source.path is not None else source.raw
-        if key not in seen:
+        if (key := item.source.identity) not in seen:
             seen.add(key)
             unique.append(item)
     return unique

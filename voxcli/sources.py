@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -44,6 +45,11 @@ class Source:
         return PurePosixPath(name).stem or name
 
     @property
+    def identity(self) -> str:
+        """What makes two sources the same input: a file's real path, else the text given."""
+        return os.path.realpath(self.path) if self.path is not None else self.raw
+
+    @property
     def display_name(self) -> str:
         """How a progress display names it: the file's name, else as given."""
         return self.file_name if self.kind == "file" else str(self)
@@ -74,8 +80,7 @@ def parse_sources(raws: list[str]) -> list[Source]:
     seen: set[str] = set()
     unique: list[Source] = []
     for source in sources:
-        key = str(source.path.resolve()) if source.path is not None else source.raw
-        if key not in seen:
+        if (key := source.identity) not in seen:
             seen.add(key)
             unique.append(source)
     return unique

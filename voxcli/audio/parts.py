@@ -16,7 +16,7 @@ import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,7 +148,7 @@ def cut_into_parts(
     temp_dir: Path,
     *,
     block_seconds: float = 10.0,
-) -> Iterator[PartFile]:
+) -> Generator[PartFile]:
     """Yield the parts of ``src`` as FLAC files in ``temp_dir``, each as soon as it is done.
 
     The caller owns (and deletes) the yielded files; a file still being written when the

@@ -32,8 +32,9 @@ def iter_split_points(
 
     Every part is at most ``part_seconds + search_seconds`` long and at least
     ``min(search_seconds, part_seconds / 2)``; a file no longer than the former has no cuts.
-    Made for files whose frame count libsndfile knows exactly: decode MP3/OGG (whose
-    counts are estimates) to FLAC first, as :mod:`voxcli.longform` does.
+    Made for files whose frame count libsndfile knows exactly (MP3/OGG counts are
+    estimates); :func:`voxcli.audio.parts.cut_into_parts` applies the same rule in one
+    pass and corrects the length at the end.
     """
     _check_split_args(part_seconds, search_seconds, window_seconds)
 

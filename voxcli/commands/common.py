@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from voxcli.api import MistralApi
 from voxcli.config import MODEL_SETTING, Settings, resolve_settings
-from voxcli.console import Say
+from voxcli.console import Say, silent
 from voxcli.env import Environment
 from voxcli.errors import UsageError
 from voxcli.sources import Source
@@ -95,8 +95,4 @@ def _warm_up(api: MistralApi) -> None:
 
 def say_for(env: Environment, *, verbose: bool, quiet: bool) -> Say:
     """``--verbose`` notes: the console's ``info``, or a no-op."""
-    return env.console.info if verbose and not quiet else _silent
-
-
-def _silent(message: str) -> None:
-    pass
+    return env.console.info if verbose and not quiet else silent

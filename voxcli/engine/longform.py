@@ -12,9 +12,9 @@ re-run after a failure or Ctrl-C sends only the missing ones.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,7 +211,7 @@ class _Parts:
         self._cache_failure: OSError | None = None
         self._hash: Task[str] | None = None
 
-    def run(self, parts: Any) -> list[tuple[float, float, dict[str, Any]]]:
+    def run(self, parts: Generator[PartFile]) -> list[tuple[float, float, dict[str, Any]]]:
         """Every part's ``(start, end, response)``, in order; raises the first failure."""
         scheduler = self.job.scheduler
         if self.cache is not None:
@@ -228,8 +228,7 @@ class _Parts:
                 if self._failed():
                     break
         finally:
-            with contextlib.suppress(Exception):
-                parts.close()
+            parts.close()
         responses: list[dict[str, Any]] = []
         errors: list[BaseException] = []
         for task in self.tasks:  # every part already sent is worth keeping: wait for all
@@ -266,7 +265,7 @@ class _Parts:
         """How messages name a part: ``talk.wav: part 2 (9:58-19:57)``."""
         return f"{self.label}: part {part.index + 1} ({_clock(part.start)}-{_clock(part.end)})"
 
-    def _sender(self, part: PartFile) -> Any:
+    def _sender(self, part: PartFile) -> Callable[[], dict[str, Any]]:
         job = self.job
 
         def send() -> dict[str, Any]:

@@ -13,16 +13,12 @@ from typing import BinaryIO
 
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
-from voxcli.console import Say
+from voxcli.console import Say, silent
 from voxcli.engine import longform
 from voxcli.engine.longform import PartsJob, SplitOptions
 from voxcli.engine.runner import JobContext
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_response
-
-
-def _silent(message: str) -> None:
-    pass
 
 
 @dataclass(frozen=True)
@@ -35,7 +31,7 @@ class TranscribeSetup:
     upload_mode: str = "auto"
     split: SplitOptions = field(default_factory=SplitOptions)
     stdin: BinaryIO | None = None
-    say: Say = _silent
+    say: Say = silent
     """``--verbose`` notes."""
     warn: Say | None = None
 

@@ -91,10 +91,11 @@ Work = Callable[[Job, JobContext], Produced]
 class RunOptions:
     """How to run the jobs; decided by the command from the flags."""
 
+    temp_dir: Path
+    """Where the run's private temporary directory is made (the environment's)."""
     jobs: int = 4
     skip_existing: bool = False
     fail_fast: bool = False
-    temp_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
     progress: NullProgress = field(default_factory=NullProgress)
     write_stdout: Callable[[str], None] = lambda text: None
     stops_run: Callable[[BaseException], bool] = lambda error: False
@@ -251,7 +252,7 @@ class _Run:
     # -- outcomes ----------------------------------------------------------------------
 
     def _record(self, outcome: Outcome, started: float) -> None:
-        outcome = _with_elapsed(outcome, time.monotonic() - started)
+        outcome = replace(outcome, elapsed=time.monotonic() - started)
         self.outcomes[outcome.index] = outcome
         self.progress.end(outcome.index)
         self.options.on_outcome(outcome)
@@ -291,10 +292,6 @@ class _Run:
             self.next_to_print += 1
             if pending is not None:
                 self.options.write_stdout(pending)
-
-
-def _with_elapsed(outcome: Outcome, elapsed: float) -> Outcome:
-    return replace(outcome, elapsed=elapsed)
 
 
 def _all_exist(targets: tuple[Path, ...]) -> bool:

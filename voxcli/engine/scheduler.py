@@ -115,10 +115,6 @@ class Scheduler:
 
     # -- stopping -----------------------------------------------------------------------
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped.is_set()
-
     def stop(self) -> None:
         """Cancel every queued task; tasks submitted from now on are cancelled too."""
         with self._changed:
@@ -142,17 +138,7 @@ class Scheduler:
         On a worker thread, queued part tasks are run here while waiting, so a task
         waiting for its parts never idles a thread of the pool.
         """
-        helping = threading.current_thread() in self._threads
-        while not task.done():
-            queued = self._take(Priority.PART, block=False) if helping else None
-            if queued is not None:
-                queued._run()
-                with self._changed:
-                    self._changed.notify_all()
-                continue
-            with self._changed:
-                if not task.done():
-                    self._changed.wait(POLL_SECONDS)
+        self._wait(task.done, lambda: True)
         return task.result()
 
     def wait_until(self, ready: Callable[[], bool]) -> None:
@@ -164,22 +150,23 @@ class Scheduler:
         with self._changed:
             self._producers += 1
         try:
-            while not ready():
-                helping = threading.current_thread() in self._threads
-                queued = None
-                if helping and self._producers >= self.workers:
-                    queued = self._take(Priority.PART, block=False)
-                if queued is not None:
-                    queued._run()
-                    with self._changed:
-                        self._changed.notify_all()
-                    continue
-                with self._changed:
-                    if not ready():
-                        self._changed.wait(POLL_SECONDS)
+            self._wait(ready, lambda: self._producers >= self.workers)
         finally:
             with self._changed:
                 self._producers -= 1
+
+    def _wait(self, ready: Callable[[], bool], may_help: Callable[[], bool]) -> None:
+        """Wait until ``ready()``; a worker thread runs queued part tasks meanwhile
+        whenever ``may_help()`` says so."""
+        worker = threading.current_thread() in self._threads
+        while not ready():
+            queued = self._take(Priority.PART, block=False) if worker and may_help() else None
+            if queued is not None:
+                self._run(queued)
+                continue
+            with self._changed:
+                if not ready():
+                    self._changed.wait(POLL_SECONDS)
 
     def wait_any(self, tasks: Iterable[Task[T]], timeout: float) -> list[Task[T]]:
         """The tasks of ``tasks`` that are done, waiting up to ``timeout`` for one."""
@@ -207,10 +194,14 @@ class Scheduler:
                 finally:
                     self._idle -= 1
 
+    def _run(self, task: Task[object]) -> None:
+        """Run ``task`` here, then wake whoever waits for it."""
+        task._run()
+        with self._changed:
+            self._changed.notify_all()
+
     def _work(self) -> None:
         while (task := self._take(Priority.INPUT, block=True)) is not None:
-            task._run()
-            with self._changed:
-                self._changed.notify_all()
+            self._run(task)
         with self._changed:
             self._threads.discard(threading.current_thread())

@@ -157,11 +157,8 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
 
 def check_inputs(request: TranscribeRequest, count: int, uses_stdin: bool) -> None:
     """The rules that depend on the inputs found (``-r``, ``--files-from``)."""
-    if request.output is not None and count > 1:
-        raise UsageError(
-            "--output takes a single source",
-            hint="use --output-dir DIR to write one file per source",
-        )
+    if request.output is not None:
+        _check_single_output(count)
     if request.stream and count != 1:
         raise UsageError(
             f"--stream takes a single source, not {count}",
@@ -213,13 +210,18 @@ def _check_sources(flags: TranscribeFlags) -> None:
 def _check_outputs(flags: TranscribeFlags) -> None:
     if flags.output is not None and flags.output_dir is not None:
         raise UsageError("--output and --output-dir cannot be used together")
-    if flags.output is not None and len(flags.sources) > 1:
+    if flags.output is not None:
+        _check_single_output(len(flags.sources))
+    if flags.skip_existing and flags.output is None and flags.output_dir is None:
+        raise UsageError("--skip-existing needs --output or --output-dir")
+
+
+def _check_single_output(count: int) -> None:
+    if count > 1:
         raise UsageError(
             "--output takes a single source",
             hint="use --output-dir DIR to write one file per source",
         )
-    if flags.skip_existing and flags.output is None and flags.output_dir is None:
-        raise UsageError("--skip-existing needs --output or --output-dir")
 
 
 def _check_stream(flags: TranscribeFlags, output_format: str) -> None:
