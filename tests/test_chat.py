@@ -17,8 +17,7 @@ from cli_runner import make_env, run_cli, run_env
 from fake_mistral import TEST_API_KEY
 
 from voxcli.cli import run
-from voxcli.commands.chat.messages import read_prompt, write_answer
-from voxcli.errors import UsageError
+from voxcli.commands.chat.messages import write_answer
 
 DATA = Path(__file__).parent / "data"
 WAV, MP3 = DATA / "speech.wav", DATA / "speech.mp3"
@@ -303,15 +302,6 @@ def test_no_question_is_a_usage_error(api_env, args, stdin):
     assert "no question" in result.stderr
     assert "--prompt" in result.stderr
     assert api_env.requests == []
-
-
-def test_prompt_is_not_read_from_a_terminal():
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    with pytest.raises(UsageError):
-        read_prompt(None, stdin=Tty("never read"), stdin_busy=False, stdin_isatty=True)
 
 
 def test_stdin_can_be_given_only_once(api_env):

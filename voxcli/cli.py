@@ -16,8 +16,8 @@ import typer
 
 from voxcli import __version__, signals
 from voxcli.commands import completion as completion_command
-from voxcli.commands import detect_lang
 from voxcli.commands.chat import command as chat
+from voxcli.commands.detect_lang import command as detect_lang
 from voxcli.commands.transcribe import command as transcribe
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, VoxcliError

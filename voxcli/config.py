@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import stat
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,26 @@ def _non_negative_int(value: Any) -> int:
     return number
 
 
+class KeyFile:
+    """``--api-key-file``, read on first use: so every usage error comes before stdin or
+    the file is read, and a command that fails early never consumes the key."""
+
+    def __init__(self, path: str, stdin: TextIO | None) -> None:
+        self.path = path
+        self._stdin = stdin
+        self._key: str | None = None
+        self._lock = threading.Lock()
+
+    def read(self) -> str:
+        with self._lock:
+            if self._key is None:
+                if self._stdin is None and self.path == "-":
+                    raise UsageError("--api-key-file - needs stdin")
+                self._key = read_key_file(self.path, self._stdin or io.StringIO())
+                register_secret(self._key)
+            return self._key
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved connection settings shared by every command."""
@@ -136,9 +157,12 @@ class Settings:
     model: str = DEFAULT_MODEL
     format: str | None = None
     config_path: Path | None = None
+    key_file: KeyFile | None = field(default=None, repr=False, compare=False)
 
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""
+        if self.key_file is not None:
+            return self.key_file.read()
         if not self.api_key:
             where = self.config_path
             raise AuthError("no Mistral API key found", hint=KEY_HINT.format(config=where))
@@ -148,7 +172,10 @@ class Settings:
 def read_key_file(path: str, stdin: TextIO) -> str:
     """Read an API key from a file, or from ``stdin`` when *path* is ``-``."""
     if path == "-":
-        text = stdin.read()
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError:
+            raise AuthError("--api-key-file: stdin does not hold a key (not text)") from None
         origin = "stdin"
     else:
         text = read_flag_text(path, "--api-key-file")
@@ -194,10 +221,10 @@ def resolve_settings(
             return values[key], f"{key} in {path}"
         return None, ""
 
+    key_file = None
     if api_key_file is not None:
-        if stdin is None and api_key_file == "-":
-            raise UsageError("--api-key-file - needs stdin")
-        key, key_origin = read_key_file(api_key_file, stdin or io.StringIO()), "--api-key-file"
+        key_file = KeyFile(api_key_file, stdin)
+        key, key_origin = None, "--api-key-file"
     elif env.get("MISTRAL_API_KEY", "").strip():
         key, key_origin = env["MISTRAL_API_KEY"].strip(), "MISTRAL_API_KEY"
     elif values.get("api_key") is not None:
@@ -233,6 +260,7 @@ def resolve_settings(
         model=DEFAULT_MODEL if model_value is None else _parse(model_value, _name, model_origin),
         format=None if format_value is None else _parse(format_value, _name, format_origin),
         config_path=path,
+        key_file=key_file,
     )
 
 

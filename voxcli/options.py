@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from voxcli.render import FORMATS
+from voxcli.render.formats import FORMATS
 
 CONNECTION = "Connection"
 OUTPUT = "Output"

@@ -12,14 +12,14 @@ from voxcli.render import (
     EXTENSIONS,
     FORMATS,
     TIMED_FORMATS,
-    CueReport,
     RenderOptions,
     cue_report,
     format_for_path,
     render,
     render_with_report,
-    transcript_to_dict,
 )
+from voxcli.render.json_ import transcript_to_dict
+from voxcli.render.quality import CueReport
 from voxcli.transcript import Segment, Transcript, Usage, Word
 
 FULL = Transcript(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import Any
 
 from voxcli.api import MistralApi
 from voxcli.config import MODEL_SETTING, Settings, resolve_settings
@@ -20,7 +22,11 @@ from voxcli.sources import Source
 
 
 def check_stdin_sources(
-    env: Environment, sources: Sequence[Source], api_key_file: str | None, *, example: str
+    sources: Sequence[Source],
+    *,
+    api_key_file: str | None,
+    stdin_isatty: bool,
+    example: str,
 ) -> bool:
     """Refuse what cannot work with a ``-`` source; return whether one is used.
 
@@ -32,7 +38,7 @@ def check_stdin_sources(
         return False
     if api_key_file == "-":
         raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
-    if env.stdin_isatty:
+    if stdin_isatty:
         raise UsageError(
             "'-' reads audio from stdin, but stdin is a terminal",
             hint=f"pipe audio in, e.g. '{example}'",
@@ -40,34 +46,46 @@ def check_stdin_sources(
     return True
 
 
+@dataclass(frozen=True)
+class ConnectionFlags:
+    """The flags every API command shares, read from the parsed command line by name."""
+
+    api_key_file: str | None = None
+    server_url: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    model: str | None = None
+    quiet: bool = False
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> ConnectionFlags:
+        """The shared flags among a command's parameters (Click's ``ctx.params``)."""
+        return cls(**{f.name: params[f.name] for f in fields(cls) if f.name in params})
+
+
 def connection_settings(
     env: Environment,
+    flags: ConnectionFlags,
     *,
-    api_key_file: str | None,
-    server_url: str | None,
-    timeout: float | None,
-    retries: int | None,
-    model: str | None,
     fmt: str | None = None,
     model_setting: tuple[str, str] = MODEL_SETTING,
-    quiet: bool = False,
 ) -> Settings:
     """Resolve flags > environment > config file > defaults; config warnings go to stderr
-    unless ``quiet``.
+    unless ``--quiet``.
 
     The key is not required here, so usage errors found later still come before an
     authentication error: call :func:`open_api` (or ``settings.require_key()``) for that.
     """
     return resolve_settings(
-        api_key_file=api_key_file,
-        server_url=server_url,
-        timeout=timeout,
-        retries=retries,
-        model=model,
+        api_key_file=flags.api_key_file,
+        server_url=flags.server_url,
+        timeout=flags.timeout,
+        retries=flags.retries,
+        model=flags.model,
         fmt=fmt,
         model_setting=model_setting,
         env=env.environ,
-        warn=(lambda message: None) if quiet else env.console.warn,
+        warn=(lambda message: None) if flags.quiet else env.console.warn,
         stdin=env.stdin,
     )
 

@@ -18,7 +18,6 @@ from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source
 from voxcli.sources import Source
 
-DEFAULT_SAMPLE_SECONDS = 30.0
 UNKNOWN = "unknown"
 
 
@@ -45,7 +44,7 @@ def detect_language(
     model: str,
     *,
     temp_dir: Path,
-    sample_seconds: float = DEFAULT_SAMPLE_SECONDS,
+    sample_seconds: float,
     stdin: BinaryIO | None = None,
 ) -> str | None:
     """The language code the API reports for ``source`` (``en``), or None if it gave none."""

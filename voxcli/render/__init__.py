@@ -1,71 +1,57 @@
 """Output renderers: pure functions from a :class:`~voxcli.transcript.Transcript` to text.
 
-Import-light (standard library only). The entry point is :func:`render`::
+The entry point is :func:`render`::
 
     render(transcript, "srt", RenderOptions(max_line_width=37))
 
 and :func:`render_with_report` gives the text together with a
-:class:`CueReport` on the very cues written (for ``--verbose``)::
+:class:`~voxcli.render.quality.CueReport` on the very cues written (for ``--verbose``)::
 
     text, report = render_with_report(transcript, "srt", options)
 
-Formats: ``text``, ``json``, ``jsonl``, ``srt``, ``vtt`` and ``tsv``. The
-subtitle formats share one cue builder (:mod:`voxcli.render.cues`), whose
-module docs describe how cues are cut and timed.
+The formats (``text``, ``json``, ``jsonl``, ``srt``, ``vtt``, ``tsv``) are listed once,
+in :mod:`voxcli.render.formats`. The subtitle formats share one cue builder
+(:mod:`voxcli.render.cues`), whose module docs describe how cues are cut and timed.
+Importing this package is cheap: renderers are imported when they first run.
 """
 
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
 
 from voxcli.errors import UsageError
-from voxcli.render.cues import Cue, build_cues
-from voxcli.render.json_ import render_json, render_jsonl, transcript_to_dict
+from voxcli.render.formats import (
+    EXTENSIONS,
+    FORMATS,
+    REGISTRY,
+    SUBTITLE_FORMATS,
+    TIMED_FORMATS,
+    Format,
+    extension_of,
+    format_for_path,
+    format_named,
+)
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
-from voxcli.render.quality import CueReport
-from voxcli.render.subtitles import SRT, VTT, render_subtitles
-from voxcli.render.text import render_text
-from voxcli.render.tsv import render_tsv
-from voxcli.transcript import Transcript
+
+if TYPE_CHECKING:
+    from voxcli.render.quality import CueReport
+    from voxcli.transcript import Transcript
 
 __all__ = [
     "EXTENSIONS",
     "FORMATS",
+    "REGISTRY",
     "SUBTITLE_FORMATS",
     "TIMED_FORMATS",
-    "Cue",
-    "CueReport",
+    "Format",
     "RenderOptions",
-    "build_cues",
     "cue_report",
+    "extension_of",
     "format_for_path",
+    "format_named",
     "render",
     "render_with_report",
-    "transcript_to_dict",
 ]
-
-FORMATS: tuple[str, ...] = ("text", "json", "jsonl", "srt", "vtt", "tsv")
-TIMED_FORMATS: frozenset[str] = frozenset({"srt", "vtt", "tsv"})
-SUBTITLE_FORMATS: frozenset[str] = frozenset({"srt", "vtt"})
-EXTENSIONS: dict[str, str] = {
-    ".txt": "text",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".srt": "srt",
-    ".vtt": "vtt",
-    ".tsv": "tsv",
-}
-
-
-def extension_of(fmt: str) -> str:
-    """The file extension of a format's files (``.txt`` for text)."""
-    return next(ext for ext, name in EXTENSIONS.items() if name == fmt)
-
-
-def format_for_path(path: str | os.PathLike[str]) -> str | None:
-    """The format a file name asks for by its extension (case-insensitive), else None."""
-    _, ext = os.path.splitext(os.fspath(path))
-    return EXTENSIONS.get(ext.lower())
 
 
 def render(transcript: Transcript, fmt: str, options: RenderOptions = DEFAULT_OPTIONS) -> str:
@@ -86,19 +72,10 @@ def render_with_report(
     The report comes from the same build of the cues as the text, so its
     counts are those of the file (``[Speaker 1] `` prefixes included for SRT).
     """
-    if fmt == "srt":
-        return render_subtitles(transcript, SRT, options)
-    if fmt == "vtt":
-        return render_subtitles(transcript, VTT, options)
-    if fmt == "text":
-        return render_text(transcript, options), None
-    if fmt == "json":
-        return render_json(transcript), None
-    if fmt == "jsonl":
-        return render_jsonl(transcript), None
-    if fmt == "tsv":
-        return render_tsv(transcript, options), None
-    raise UsageError(f"unknown --format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    entry = REGISTRY.get(fmt)
+    if entry is None:
+        raise UsageError(f"unknown --format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    return entry.render(transcript, options)
 
 
 def cue_report(

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from voxcli.api import ChatParams
 from voxcli.commands import common
-from voxcli.commands.chat.messages import (
-    DEFAULT_UPLOAD_THRESHOLD,
-    answer_json,
-    audio_refs,
-    build_messages,
-    parse_clips,
-    read_prompt,
-    write_answer,
-)
+from voxcli.commands.chat.request import DEFAULT_UPLOAD_THRESHOLD, ChatFlags, build_chat_request
 from voxcli.config import CHAT_MODEL_SETTING
 from voxcli.env import Environment
 from voxcli.options import (
@@ -33,7 +23,6 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
-from voxcli.output.sinks import write_stdout
 from voxcli.sizes import parse_size
 
 
@@ -131,61 +120,24 @@ def chat(
 ) -> None:
     """Ask a question about audio files, stdin or URLs, and print the answer."""
     env: Environment = ctx.obj
-    console = env.console
-    parsed = parse_clips(sources)
-    audio_on_stdin = common.check_stdin_sources(
-        env, parsed, api_key_file, example="cat talk.mp3 | voxcli chat - -p 'Summarize'"
-    )
-    question = read_prompt(
-        prompt,
-        stdin=env.stdin,
-        stdin_busy=audio_on_stdin or api_key_file == "-",
+    flags = ChatFlags(
+        sources=tuple(sources),
+        prompt=prompt,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        upload_threshold=upload_threshold,
+        stream=stream,
+        as_json=as_json,
+        api_key_file=api_key_file,
+        verbose=verbose,
+        quiet=quiet,
         stdin_isatty=env.stdin_isatty,
     )
     settings = common.connection_settings(
-        env,
-        api_key_file=api_key_file,
-        server_url=server_url,
-        timeout=timeout,
-        retries=retries,
-        model=model,
-        model_setting=CHAT_MODEL_SETTING,
-        quiet=quiet,
+        env, common.ConnectionFlags.of(ctx.params), model_setting=CHAT_MODEL_SETTING
     )
-    params = ChatParams(model=settings.model, temperature=temperature, max_tokens=max_tokens)
-    report = console.info if verbose and not quiet else None
+    request = build_chat_request(flags, settings)
+    from voxcli.commands.chat.run import ask
 
-    with (
-        common.open_api(settings, jobs=1) as api,
-        audio_refs(
-            api,
-            parsed,
-            stdin=env.stdin_bytes if audio_on_stdin else None,
-            upload_threshold=upload_threshold,
-            temp_dir=env.temp_dir,
-            report=report,
-            warn=console.warn,
-        ) as refs,
-    ):
-        messages = build_messages(question, refs, system)
-        if as_json:
-            result = api.chat(params, messages)
-            write_stdout(json.dumps(answer_json(result), ensure_ascii=False) + "\n", env.stdout)
-            return
-        if stream:
-            with api.chat_stream(params, messages) as answer:
-                write_answer(answer, env.stdout)
-            result = answer.result
-        else:
-            result = api.chat(params, messages)
-            write_answer([result.text], env.stdout)
-    if not quiet and (warning := _CUT_OFF.get(result.finish_reason or "")):
-        console.warn(warning)
-
-
-_CUT_OFF = {
-    "length": "the answer was cut off at the token limit (finish reason: length); "
-    "raise --max-tokens",
-    "model_length": "the answer was cut off: the model's context is full "
-    "(finish reason: model_length)",
-}
+    ask(env, request, settings)

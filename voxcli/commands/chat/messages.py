@@ -18,12 +18,9 @@ from typing import Any, BinaryIO, TextIO
 from voxcli.api import ChatResult, MistralApi
 from voxcli.audio.prepare import PreparedAudio, local_audio_path, prepared_audio
 from voxcli.console import Say as Report
-from voxcli.errors import UsageError
 from voxcli.output.sinks import write_stdout
 from voxcli.sizes import format_size
-from voxcli.sources import Source, parse_source
-
-DEFAULT_UPLOAD_THRESHOLD = 10_000_000  # bytes (10 MB)
+from voxcli.sources import Source
 
 
 @dataclass(frozen=True)
@@ -33,43 +30,6 @@ class AudioRef:
     source: Source
     value: str
     how: str  # "inline", "url" or "uploaded"
-
-
-def parse_clips(raws: Sequence[str]) -> list[Source]:
-    """The clips in the order given. Unlike transcribe's sources, repeats are kept: the
-    question may refer to "the second clip". ``-`` (stdin) may appear only once."""
-    clips = [parse_source(raw) for raw in raws]
-    if sum(clip.kind == "stdin" for clip in clips) > 1:
-        raise UsageError("'-' (stdin) can be given only once")
-    return clips
-
-
-def read_prompt(
-    prompt: str | None,
-    *,
-    stdin: TextIO,
-    stdin_busy: bool,
-    stdin_isatty: bool,
-) -> str:
-    """The question: ``--prompt``, else stdin when it is free and not a terminal.
-
-    ``stdin_busy`` is true when stdin carries the audio (``-``) or the key
-    (``--api-key-file -``). No question at all is a usage error.
-    """
-    if prompt is None and not stdin_busy and not stdin_isatty:
-        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
-        try:
-            prompt = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise UsageError("the question on stdin is not UTF-8 text") from None
-    if prompt is None or not prompt.strip():
-        raise UsageError(
-            "no question to ask about the audio",
-            hint="pass --prompt TEXT"
-            if stdin_busy
-            else "pass --prompt TEXT, or pipe it in: echo 'Summarize' | voxcli chat talk.mp3",
-        )
-    return prompt.strip()
 
 
 def build_messages(

@@ -232,16 +232,7 @@ def transcribe(
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
     env: Environment = ctx.obj
-    settings = common.connection_settings(
-        env,
-        api_key_file=api_key_file,
-        server_url=server_url,
-        timeout=timeout,
-        retries=retries,
-        model=model,
-        fmt=fmt,
-        quiet=quiet,
-    )
+    settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
     flags = TranscribeFlags(
         sources=tuple(sources or ()),
         files_from=files_from,

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voxcli import render
 from voxcli.api import TranscriptionParams
 from voxcli.config import Settings
 from voxcli.errors import UsageError
@@ -25,9 +24,8 @@ from voxcli.params import (
     split_bias_values,
 )
 from voxcli.params import timestamp_granularities as granularities_for
-
-SINGLE_DOCUMENT_FORMATS = frozenset({"json", "srt", "vtt", "tsv"})
-"""Formats of which several back to back on stdout make one broken file."""
+from voxcli.render.formats import REGISTRY, format_for_path, format_named
+from voxcli.render.options import RenderOptions
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class TranscribeFlags:
     output: Path | None = None
     output_dir: Path | None = None
     upload: str = "auto"
-    render: render.RenderOptions = field(default_factory=render.RenderOptions)
+    render: RenderOptions = field(default_factory=RenderOptions)
     split_minutes: float | None = None
     no_cache: bool = False
     api_key_file: str | None = None
@@ -77,7 +75,7 @@ class TranscribeRequest:
     output: Path | None
     output_dir: Path | None
     upload: str
-    render: render.RenderOptions
+    render: RenderOptions
     split_minutes: float | None
     use_cache: bool
     jobs: int
@@ -103,7 +101,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         _check_stream(flags, output_format)
     if len(flags.sources) > 1 and flags.output is None and flags.output_dir is None:
         check_shared_stdout(output_format, len(flags.sources))
-    if flags.highlight_words_asked and output_format not in render.SUBTITLE_FORMATS:
+    if flags.highlight_words_asked and not REGISTRY[output_format].has_cues:
         raise UsageError("--highlight-words applies to srt and vtt output")
     if flags.split_minutes is not None and not (
         math.isfinite(flags.split_minutes) and flags.split_minutes > 0
@@ -124,7 +122,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         timestamp_granularities=granularities_for(
             list(flags.timestamps) or (["word"] if flags.highlight_words_asked else []),
             language=language,
-            needs_timestamps=output_format in render.TIMED_FORMATS,
+            needs_timestamps=REGISTRY[output_format].needs_timestamps,
             # Speaker turns come with segments: without them --diarize shows nothing.
             wants_timestamps=flags.diarize,
             fmt=output_format,
@@ -172,7 +170,7 @@ def check_inputs(request: TranscribeRequest, count: int, uses_stdin: bool) -> No
 
 def check_shared_stdout(fmt: str, count: int) -> None:
     """Several SRT/VTT/TSV files or JSON documents back to back on stdout are one broken file."""
-    if fmt in SINGLE_DOCUMENT_FORMATS:
+    if not REGISTRY[fmt].shares_stdout:
         raise UsageError(
             f"{count} sources cannot share stdout as one {fmt} file",
             hint="use --output-dir DIR for one file per source, "
@@ -184,15 +182,10 @@ def output_format_for(fmt: str | None, output: Path | None, configured: str | No
     """--format, else --output's extension, else env/config, else text."""
     if fmt is not None:
         return fmt
-    if output is not None and (by_extension := render.format_for_path(output)):
+    if output is not None and (by_extension := format_for_path(output)):
         return by_extension
     if configured is not None:
-        if configured not in render.FORMATS:
-            raise UsageError(
-                f"unknown format {configured!r} in VOXCLI_FORMAT or the config file",
-                hint=f"choose one of: {', '.join(render.FORMATS)}",
-            )
-        return configured
+        return format_named(configured, source="VOXCLI_FORMAT or the config file").name
     return "text"
 
 

@@ -36,9 +36,9 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
         raws += inputs.read_files_from(request.files_from, env.stdin_bytes)
     items = inputs.expand_inputs(raws, recursive=request.recursive)
     uses_stdin = common.check_stdin_sources(
-        env,
         [item.source for item in items],
-        request.api_key_file,
+        api_key_file=request.api_key_file,
+        stdin_isatty=env.stdin_isatty,
         example="cat talk.mp3 | voxcli transcribe -",
     )
     check_inputs(request, len(items), uses_stdin)

@@ -1,0 +1,1 @@
+"""``voxcli detect-lang``: :mod:`.command` (flags), :mod:`.request` (rules), :mod:`.run`."""

@@ -1,0 +1,60 @@
+"""Run a :class:`~voxcli.commands.detect_lang.request.DetectRequest`: one line per source."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from voxcli.commands import common
+from voxcli.commands.detect_lang.request import DetectRequest
+from voxcli.config import Settings
+from voxcli.engine.langdetect import UNKNOWN, detect_language
+from voxcli.env import Environment
+from voxcli.errors import AuthError, VoxcliError
+from voxcli.output.sinks import write_stdout
+from voxcli.sources import Source
+
+
+def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> None:
+    """Print each source's language; exit 1 when any failed or had none."""
+    console = env.console
+    failures = unknown = 0
+    with common.open_api(settings, jobs=1) as api:
+        for source in request.sources:
+            try:
+                language = detect_language(
+                    api,
+                    source,
+                    request.model,
+                    temp_dir=env.temp_dir,
+                    sample_seconds=request.sample_seconds,
+                    stdin=env.stdin_bytes
+                    if request.audio_on_stdin and source.kind == "stdin"
+                    else None,
+                )
+            except AuthError:
+                raise
+            except VoxcliError as exc:
+                if not request.several:
+                    raise
+                failures += 1
+                console.input_error(source, exc.message, exc.hint)
+                continue
+            if language is None:
+                unknown += 1
+                if not request.quiet:
+                    console.warn(f"{source}: the API reported no language")
+            write_stdout(_line(source, language or UNKNOWN, request), env.stdout)
+    if failures and not request.quiet:
+        console.error(f"{failures} of {len(request.sources)} inputs failed")
+    if failures or unknown:
+        raise typer.Exit(1)
+
+
+def _line(source: Source, language: str, request: DetectRequest) -> str:
+    if request.fmt == "json":
+        return json.dumps({"source": str(source), "language": language}, ensure_ascii=False) + "\n"
+    if request.several:
+        return f"{source}\t{language}\n"
+    return f"{language}\n"
