@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+
+import pytest
 
 from voxcli.transcript import Segment, Usage, Word, speaker_label, transcript_from_response
 
@@ -110,3 +113,28 @@ def test_speaker_labels_are_readable() -> None:
     assert speaker_label("Alice") == "Alice"
     assert speaker_label("  ") is None
     assert speaker_label(None) is None
+
+
+def test_stored_transcript_reads_back_equal():
+    from voxcli.transcript import Transcript, transcript_from_data, transcript_to_data
+
+    original = Transcript(
+        text="Bonjour à tous.",
+        language="fr",
+        model="voxtral-mini-2602",
+        segments=(Segment("Bonjour à tous.", 0.125, 1.5, "Speaker 1"),),
+        words=(Word("Bonjour", 0.125, 0.5, "Speaker 1"),),
+        usage=Usage(prompt_tokens=10, prompt_audio_seconds=1.5),
+        duration=1.75,
+    )
+    assert transcript_from_data(json.loads(json.dumps(transcript_to_data(original)))) == original
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"text": "x", "segments": [{"txt": "y"}]}, {"text": "x", "usage": 3}]
+)
+def test_data_that_is_not_a_stored_transcript_is_refused(data):
+    from voxcli.transcript import transcript_from_data
+
+    with pytest.raises(ValueError, match="not a stored transcript"):
+        transcript_from_data(data)

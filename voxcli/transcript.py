@@ -1,9 +1,9 @@
 """Our own typed model of a transcription, built from the API's response.
 
-The SDK's pydantic objects never leave ``voxcli.api``: it hands us a plain
-mapping (``response.model_dump()``) and :func:`transcript_from_response` turns
-it into a :class:`Transcript` at once. Everything downstream (renderers,
-merging of split parts, the JSON schema) works on these dataclasses only.
+The SDK's pydantic objects never leave ``voxcli.api``: it turns the response's
+plain mapping (``response.model_dump()``) into a :class:`Transcript` at once with
+:func:`transcript_from_response`. Everything downstream (renderers, merging of
+split parts, the part cache, the JSON schema) works on these dataclasses only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 _SPEAKER_ID = re.compile(r"^speaker[_\s-]*(\d+)$", re.IGNORECASE)
@@ -225,3 +225,29 @@ def transcript_from_response(
         source=source,
         duration=duration,
     )
+
+
+def transcript_to_data(transcript: Transcript) -> dict[str, Any]:
+    """The transcript as plain JSON data, exactly (no rounding): what the part cache keeps.
+
+    :func:`transcript_from_data` reads it back into an equal :class:`Transcript`.
+    """
+    return asdict(transcript)
+
+
+def transcript_from_data(data: Mapping[str, Any]) -> Transcript:
+    """Read back :func:`transcript_to_data`'s output; ValueError if it is not that shape."""
+    try:
+        usage = data.get("usage")
+        return Transcript(
+            text=str(data["text"]),
+            language=data.get("language"),
+            model=data.get("model"),
+            segments=tuple(Segment(**entry) for entry in data.get("segments") or ()),
+            words=tuple(Word(**entry) for entry in data.get("words") or ()),
+            usage=Usage(**usage) if usage is not None else None,
+            source=data.get("source"),
+            duration=data.get("duration"),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a stored transcript: {exc}") from None

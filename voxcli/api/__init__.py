@@ -3,7 +3,8 @@
 Split by concern: :mod:`.client` (the SDK client, transport, request slots),
 :mod:`.errors` (failures translated by exception type), :mod:`.transcriptions`,
 :mod:`.chat` and :mod:`.files`. :class:`MistralApi` is the facade the rest of voxcli
-uses; it returns our own types (:mod:`.types`) or plain JSON data, never SDK objects.
+uses; it returns our own types (:mod:`.types`, :class:`~voxcli.transcript.Transcript`),
+never SDK objects.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from voxcli.api.types import (
     TranscriptionParams,
 )
 from voxcli.api.uploads import UploadCallback
+from voxcli.transcript import Transcript
 
 __all__ = [
     "SIGNED_URL_EXPIRY_HOURS",
@@ -46,8 +48,8 @@ class MistralApi(ApiClient):
         params: TranscriptionParams,
         audio: AudioPayload,
         on_upload: UploadCallback | None = None,
-    ) -> dict[str, Any]:
-        """Send one transcription request; the response as a plain dict."""
+    ) -> Transcript:
+        """Send one transcription request; the answer as our own :class:`Transcript`."""
         return _transcriptions.transcribe(self, params, audio, on_upload)
 
     def transcribe_stream(

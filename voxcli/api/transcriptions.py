@@ -9,9 +9,7 @@ from typing import Any, BinaryIO
 from voxcli.api.client import ApiClient
 from voxcli.api.types import AudioPayload, TranscriptionParams
 from voxcli.api.uploads import UploadCallback, counting
-
-Response = dict[str, Any]
-"""A transcription response as plain JSON data (what the part cache stores)."""
+from voxcli.transcript import Transcript, transcript_from_response
 
 
 def transcribe(
@@ -19,14 +17,17 @@ def transcribe(
     params: TranscriptionParams,
     audio: AudioPayload,
     on_upload: UploadCallback | None = None,
-) -> Response:
-    """Send one transcription request; the response as a plain dict."""
+) -> Transcript:
+    """Send one transcription request; the answer as our own :class:`Transcript`."""
     kwargs = _kwargs(params)
     with client.call() as sdk, ExitStack() as stack:
         response = sdk.audio.transcriptions.complete(
             **_audio_kwargs(audio, stack, on_upload), **kwargs
         )
-    return response.model_dump(mode="json", by_alias=True)
+    return transcript_from_response(
+        response.model_dump(mode="json", by_alias=True),
+        granularities=params.timestamp_granularities,
+    )
 
 
 def transcribe_stream(

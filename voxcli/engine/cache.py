@@ -1,6 +1,6 @@
 """The part cache: finished parts of a split recording, so a re-run sends only the rest.
 
-Each entry is one API response (JSON) for one part, keyed by the SHA-256 of the
+Each entry is one part's transcript (JSON data of our own model), keyed by the SHA-256 of the
 recording's bytes, the server, the request parameters and the part's time range. Entries
 are written atomically (temporary file in the same directory + ``os.replace``) with mode
 600 under a 700 directory, because they hold transcripts of possibly private audio. A
@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from voxcli.api import TranscriptionParams
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: entries hold our Transcript's data, not the API's response
 MAX_AGE_DAYS = 30
 """Entries untouched for this long are removed by :meth:`PartCache.prune`."""
 STALE_TEMP_SECONDS = 3600
@@ -87,7 +87,7 @@ def part_key(
 
 
 class PartCache:
-    """API responses of finished parts, one JSON file each, under ``root/parts``."""
+    """Transcripts of finished parts, one JSON file each, under ``root/parts``."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -97,7 +97,7 @@ class PartCache:
         return self.parts_dir / key[:2] / f"{key}.json"
 
     def load(self, key: str) -> dict[str, Any] | None:
-        """The stored response for ``key``, or None (missing, unreadable or damaged)."""
+        """The stored data for ``key``, or None (missing, unreadable or damaged)."""
         path = self.path_for(key)
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
@@ -115,7 +115,7 @@ class PartCache:
         return entry["response"]
 
     def store(self, key: str, response: Mapping[str, Any]) -> None:
-        """Write the response for ``key`` atomically; raises OSError if it cannot."""
+        """Write the data for ``key`` atomically; raises OSError if it cannot."""
         path = self.path_for(key)
         _make_private_dir(self.root)
         _make_private_dir(self.parts_dir)

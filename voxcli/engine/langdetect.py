@@ -50,14 +50,12 @@ def detect_language(
     """The language code the API reports for ``source`` (``en``), or None if it gave none."""
     params = TranscriptionParams(model=model)
     if source.is_url:
-        data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
+        answer = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
     else:
         with (
             local_audio_path(source, stdin, temp_dir) as path,
             sampled_audio(source, path, sample_seconds, temp_dir) as payload,
         ):
-            data = api.transcribe(params, payload)
-    language = data.get("language")
-    if not isinstance(language, str) or not language.strip():
-        return None
-    return language.strip().lower()
+            answer = api.transcribe(params, payload)
+    language = (answer.language or "").strip()
+    return language.lower() or None

@@ -15,9 +15,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
@@ -30,7 +29,7 @@ from voxcli.engine.scheduler import Priority, Scheduler, Task
 from voxcli.errors import InputError, UsageError, VoxcliError
 from voxcli.sizes import format_size
 from voxcli.sources import Source
-from voxcli.transcript import Transcript, transcript_from_response
+from voxcli.transcript import Transcript, transcript_from_data, transcript_to_data
 
 FLAC_BYTES_PER_SECOND = 32_320
 """Upper bound of 16 kHz mono 16-bit FLAC: raw PCM (32,000 B/s) plus 1% for frame headers,
@@ -169,25 +168,18 @@ def transcribe_in_parts(
     parts = _Parts(job, source, path)
     results = parts.run(cut_into_parts(path, plan.part_seconds, plan.search_seconds, job.temp_dir))
     if job.warn is not None and parts.cached:
-        _warn_mixed_models(source, [response for _, _, response in results], job.warn)
+        _warn_mixed_models(source, [answer for _, _, answer in results], job.warn)
     transcripts = [
-        (
-            start,
-            end,
-            transcript_from_response(
-                response, granularities=job.params.timestamp_granularities, duration=end - start
-            ),
-        )
-        for start, end, response in results
+        (start, end, replace(answer, duration=end - start)) for start, end, answer in results
     ]
     total = results[-1][1] if results else info.duration
     return merge_parts(transcripts, source=str(source), duration=total)
 
 
-def _warn_mixed_models(source: Source, responses: list[dict[str, Any]], warn: Say) -> None:
+def _warn_mixed_models(source: Source, answers: list[Transcript], warn: Say) -> None:
     """Cached parts keep the model that answered them: a ``*-latest`` alias may have moved
     to a newer model since, and the merged transcript would mix the two."""
-    models = sorted({m for r in responses if isinstance(m := r.get("model"), str) and m})
+    models = sorted({answer.model for answer in answers if answer.model})
     if len(models) > 1:
         warn(
             f"{source}: parts from the cache were transcribed by another model "
@@ -204,15 +196,15 @@ class _Parts:
         self.stem = Path(source.file_name).stem or "audio"
         self.cache = PartCache(job.options.cache_dir) if job.options.cache_dir else None
         self.path = path
-        self.tasks: list[Task[dict[str, Any]]] = []
+        self.tasks: list[Task[Transcript]] = []
         self.spans: list[tuple[float, float]] = []
         self.cached = 0
         self._lock = threading.Lock()
         self._cache_failure: OSError | None = None
         self._hash: Task[str] | None = None
 
-    def run(self, parts: Generator[PartFile]) -> list[tuple[float, float, dict[str, Any]]]:
-        """Every part's ``(start, end, response)``, in order; raises the first failure."""
+    def run(self, parts: Generator[PartFile]) -> list[tuple[float, float, Transcript]]:
+        """Every part's ``(start, end, transcript)``, in order; raises the first failure."""
         scheduler = self.job.scheduler
         if self.cache is not None:
             self.cache.prune()  # also sweeps temporary files a killed run left behind
@@ -229,7 +221,7 @@ class _Parts:
                     break
         finally:
             parts.close()
-        responses: list[dict[str, Any]] = []
+        responses: list[Transcript] = []
         errors: list[BaseException] = []
         for task in self.tasks:  # every part already sent is worth keeping: wait for all
             try:
@@ -265,10 +257,10 @@ class _Parts:
         """How messages name a part: ``talk.wav: part 2 (9:58-19:57)``."""
         return f"{self.label}: part {part.index + 1} ({_clock(part.start)}-{_clock(part.end)})"
 
-    def _sender(self, part: PartFile) -> Callable[[], dict[str, Any]]:
+    def _sender(self, part: PartFile) -> Callable[[], Transcript]:
         job = self.job
 
-        def send() -> dict[str, Any]:
+        def send() -> Transcript:
             try:
                 key = None
                 if self.cache is not None and self._hash is not None:
@@ -280,30 +272,41 @@ class _Parts:
                         PART_ENCODING,
                         server_url=job.api.server_url,
                     )
-                    if (hit := self.cache.load(key)) is not None:
+                    if (hit := self._load(key)) is not None:
                         with self._lock:
                             self.cached += 1
                         job.say(f"{self._name(part)} from the cache")
                         return hit
                 name = f"{self.stem}.part{part.index + 1:03d}.flac"
-                response = job.api.transcribe(
+                answer = job.api.transcribe(
                     job.params, AudioPayload(name, path=part.path), job.on_upload
                 )
                 if key is not None:
-                    self._store(key, response)
+                    self._store(key, answer)
                 job.say(f"{self._name(part)} done")
-                return response
+                return answer
             finally:
                 part.path.unlink(missing_ok=True)
 
         return send
 
-    def _store(self, key: str, response: dict[str, Any]) -> None:
+    def _load(self, key: str) -> Transcript | None:
+        """A cached part's transcript; None when absent or not readable as one."""
+        assert self.cache is not None
+        data = self.cache.load(key)
+        if data is None:
+            return None
+        try:
+            return transcript_from_data(data)
+        except ValueError:
+            return None
+
+    def _store(self, key: str, answer: Transcript) -> None:
         cache = self.cache
         if cache is None:
             return
         try:
-            cache.store(key, response)
+            cache.store(key, transcript_to_data(answer))
         except Exception as exc:  # never a second result for this part: warn instead
             with self._lock:
                 self._cache_failure = exc if isinstance(exc, OSError) else OSError(str(exc))

@@ -8,7 +8,7 @@ goes through :mod:`voxcli.engine.longform` (split, parts on the scheduler, merge
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
@@ -18,7 +18,7 @@ from voxcli.engine import longform
 from voxcli.engine.longform import PartsJob, SplitOptions
 from voxcli.engine.runner import JobContext
 from voxcli.sources import Source
-from voxcli.transcript import Transcript, transcript_from_response
+from voxcli.transcript import Transcript
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,8 @@ def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContex
     if source.is_url:
         if setup.split.split_minutes is not None and warn is not None:
             warn(f"{source}: --split-minutes does not apply to URLs (the API fetches them whole)")
-        data = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
-        return transcript_from_response(
-            data, source=str(source), granularities=params.timestamp_granularities
-        )
+        answer = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
+        return answer.with_source(str(source))
     with local_audio_path(source, setup.stdin, context.temp_dir) as path:
         info = probe_source(source, path)
         plan = longform.plan_split(
@@ -68,10 +66,5 @@ def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContex
             warn(f"{source}: voxcli cannot cut {info.format} files; sending it in one request")
         with prepared_audio(source, path, setup.upload_mode, info, context.temp_dir) as ready:
             setup.say(upload_summary(source, ready))
-            data = api.transcribe(params, ready.payload, context.on_upload)
-    return transcript_from_response(
-        data,
-        source=str(source),
-        granularities=params.timestamp_granularities,
-        duration=ready.info.duration,
-    )
+            answer = api.transcribe(params, ready.payload, context.on_upload)
+    return replace(answer, source=str(source), duration=ready.info.duration)
