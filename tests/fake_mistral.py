@@ -110,6 +110,9 @@ a request can be both slow and failed. Faults are applied before the auth check.
 request is recorded, faulted or not. The answer to a request is delayed by ``latency`` +
 ``latency_per_audio_second * duration`` (transcription and chat only) + any ``slow_next`` +
 ``delay_fn(request)``; delays are interruptible, so :meth:`FakeMistral.stop` never hangs.
+Model lookups (``/v1/models``) are the exception: ``latency`` and ``delay_fn`` skip them,
+and so do faults and waits that name no ``path``, so tests about the work that follows a
+lookup need not count it.
 """
 
 from __future__ import annotations
@@ -1003,6 +1006,10 @@ class FakeMistral:
         """Requests under ``/v1/files``."""
         return [r for r in self.requests if r.path.startswith("/v1/files")]
 
+    def work_requests(self) -> list[RecordedRequest]:
+        """Every request but the model lookups (``/v1/models``) that precede the work."""
+        return [r for r in self.requests if not r.path.startswith("/v1/models")]
+
     def models_requests(self) -> list[RecordedRequest]:
         """Requests under ``/v1/models`` (list and retrieve), answered or not."""
         return [r for r in self.requests if r.path.startswith("/v1/models")]
@@ -1014,11 +1021,14 @@ class FakeMistral:
     def wait_for_requests(
         self, count: int, timeout: float = 5.0, path: str | None = None
     ) -> list[RecordedRequest]:
-        """Block until ``count`` requests (under ``path``, if given) were received."""
+        """Block until ``count`` requests (under ``path``; without it, model lookups do not
+        count) were received."""
         deadline = time.monotonic() + timeout
 
         def matching() -> list[RecordedRequest]:
-            return [r for r in self._requests if path is None or r.path.startswith(path)]
+            if path is None:
+                return [r for r in self._requests if not r.path.startswith("/v1/models")]
+            return [r for r in self._requests if r.path.startswith(path)]
 
         with self._changed:
             while len(matching()) < count:
@@ -1095,7 +1105,8 @@ class FakeMistral:
         when: Callable[[RecordedRequest], bool] | None = None,
     ) -> None:
         """Answer the next ``times`` requests (under ``path``, and for which ``when`` holds)
-        with ``status``.
+        with ``status``. Without ``path``, model lookups (``/v1/models``) are not counted:
+        every fault method aims at the work requests unless told otherwise.
 
         ``body``: None for a Mistral-style error JSON, a dict/list for JSON, str/bytes as is.
         ``when`` picks requests by content (e.g. an uploaded file's name), for tests where
@@ -1148,7 +1159,14 @@ class FakeMistral:
             for fault in queue:
                 if fault.when is not None and not fault.when(rec):
                     continue
-                if fault.path is None or rec.path.startswith(fault.path):
+                # A fault for "the next request" is meant for the work that follows the
+                # model lookup, not for the lookup: name path="/v1/models" to hit that.
+                aimed = (
+                    not rec.path.startswith("/v1/models")
+                    if fault.path is None
+                    else rec.path.startswith(fault.path)
+                )
+                if aimed:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         queue.remove(fault)
@@ -1258,10 +1276,11 @@ class FakeMistral:
         fault = self._pop(self._faults, rec)
         slow = self._pop(self._slow, rec)
         duration = self._effective_duration(rec)
-        delay = self.latency + (slow.seconds if slow else 0.0)
+        lookup = rec.path.startswith("/v1/models")  # answered at once, like a cached card
+        delay = (0.0 if lookup else self.latency) + (slow.seconds if slow else 0.0)
         if duration is not None:
             delay += self.latency_per_audio_second * duration
-        if self.delay_fn is not None:
+        if self.delay_fn is not None and not lookup:
             delay += float(self.delay_fn(rec))
         self._sleep(delay)
 

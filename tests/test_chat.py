@@ -111,12 +111,12 @@ def test_model_system_temperature_and_max_tokens_map_onto_the_api(api_env):
     assert request.authorization == f"Bearer {TEST_API_KEY}"
 
 
-def test_defaults_to_voxtral_mini_and_sends_no_optional_fields(api_env):
+def test_defaults_to_voxtral_small_and_sends_no_optional_fields(api_env):
     result = run_cli("chat", str(WAV), "-p", "Summarize")
     assert result.exit_code == 0, result.stderr
     [request] = api_env.chat_requests()
     body = request.json
-    assert body["model"] == "voxtral-mini-latest"
+    assert body["model"] == "voxtral-small-latest"
     assert [m["role"] for m in body["messages"]] == ["user"]
     assert body.get("temperature") is None and body.get("max_tokens") is None
 
@@ -147,7 +147,7 @@ def test_file_over_threshold_is_uploaded_referenced_by_signed_url_and_deleted(ap
     assert chunk.startswith(f"{api_env.url}/signed/{file_id}?")
     assert api_env.deleted_file_ids == [file_id]
     assert api_env.uploaded_files == {}
-    order = [(r.method, r.path) for r in api_env.requests]
+    order = [(r.method, r.path) for r in api_env.work_requests()]
     assert order == [
         ("POST", "/v1/files"),
         ("GET", f"/v1/files/{file_id}/url"),
@@ -250,7 +250,7 @@ def test_missing_file_fails_before_any_upload(api_env, tmp_path):
     )
     assert result.exit_code == 2
     assert "no such file" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
 @pytest.mark.parametrize(
@@ -408,8 +408,8 @@ def test_json_output_parses_and_stderr_is_empty(api_env):
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1
     data = json.loads(result.stdout)
     assert set(data) == {"answer", "model", "usage", "finish_reason"}
-    assert data["answer"].startswith("Fake answer from voxtral-mini-latest: received 2 audio")
-    assert data["model"] == "voxtral-mini-latest"
+    assert data["answer"].startswith("Fake answer from voxtral-small-latest: received 2 audio")
+    assert data["model"] == "voxtral-small-latest"
     assert data["finish_reason"] == "stop"
     assert data["usage"]["prompt_audio_seconds"] == 6  # 2 x 2.84 s, rounded up by the fake
     assert data["usage"]["total_tokens"] == (
@@ -422,7 +422,7 @@ def test_cut_off_answer_is_reported_on_stderr(api_env):
         lambda rec: {
             "id": "x",
             "object": "chat.completion",
-            "model": "voxtral-mini-latest",
+            "model": "voxtral-small-latest",
             "created": 0,
             "choices": [
                 {

@@ -92,5 +92,5 @@ def test_chat_ignores_the_transcription_model_setting(api_env, monkeypatch):
     monkeypatch.setenv("VOXCLI_MODEL", "voxtral-mini-2602")
     result = run_cli("chat", MP3, "-p", "hi", "--json")
     assert result.exit_code == 0, result.stderr
-    assert api_env.chat_requests()[0].json["model"] == "voxtral-mini-latest"
+    assert api_env.chat_requests()[0].json["model"] == "voxtral-small-latest"
     assert json.loads(result.stdout)["answer"]

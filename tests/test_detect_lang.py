@@ -158,7 +158,7 @@ def test_missing_single_source_is_exit_2(api_env, tmp_path):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no such file" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
 def test_not_audio_is_exit_2(api_env, not_audio_file):
@@ -195,4 +195,4 @@ def test_rejected_key_stops_a_multi_source_run(api_env):
     api_env.reject_all_keys()
     result = run_cli("detect-lang", str(WAV), str(MP3))
     assert result.exit_code == 3
-    assert len(api_env.transcription_requests()) == 1
+    assert len(api_env.requests) == 1  # the model lookup: refused, nothing else is tried

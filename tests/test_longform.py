@@ -135,8 +135,9 @@ def test_split_cuts_only_inside_silences_and_merges_offset_times(api_env, tmp_pa
 
 def test_split_srt_with_words_is_monotonic(api_env, long_wav, temp_dir):
     result = run_cli(
-        "transcribe", str(long_wav), *SPLIT, "-t", "segment", "-t", "word", "-f", "json"
-    )
+        "transcribe", str(long_wav), *SPLIT, "-m", "voxtral-mini-2602", "-t", "segment", "-t",
+        "word", "-f", "json",
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     offsets = list(itertools.accumulate((u.duration for u in parts(api_env)), initial=0.0))
@@ -230,7 +231,7 @@ def test_no_cache_sends_every_part_and_writes_nothing(api_env, long_wav):
         result = run_cli("transcribe", str(long_wav), *SPLIT, "--no-cache")
         assert result.exit_code == 0, result.stderr
     assert len(api_env.transcription_requests()) == 8
-    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "voxcli").exists()
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "voxcli" / "parts").exists()
 
 
 def test_cache_is_private_and_keyed_by_request_parameters(api_env, long_wav):
@@ -281,13 +282,13 @@ def test_unwritable_cache_warns_and_still_transcribes(api_env, long_wav, monkeyp
     assert json.loads(result.stdout)["text"].count("Hello from the fake Mistral server.") == 4
 
 
-def test_diarize_refuses_an_implicit_split(api_env, long_wav, monkeypatch):
+def test_diarize_on_an_implicit_split_warns_and_goes_ahead(api_env, long_wav):
     limits = Limits(max_upload_bytes=600_000)
     result = run_cli("transcribe", str(long_wav), "--diarize", limits=limits)
-    assert result.exit_code == 2
-    assert "--diarize" in result.stderr and "--split-minutes" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert api_env.requests == []
+    assert result.exit_code == 0, result.stderr
+    assert "warning:" in result.stderr and "speaker labels restart" in result.stderr
+    assert len(api_env.transcription_requests()) > 1
+    assert {r.field("diarize") for r in api_env.transcription_requests()} == {"true"}
 
 
 def test_diarize_with_explicit_split_warns(api_env, long_wav):
@@ -348,7 +349,7 @@ def test_undecodable_container_over_the_limit_is_refused(api_env, tmp_path, monk
     result = run_cli("transcribe", str(m4a), limits=limits)
     assert result.exit_code == 2
     assert "limit" in result.stderr and "cannot cut MP4" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
 def test_mp3_is_split_inside_silences(api_env, tmp_path, temp_dir):
@@ -448,9 +449,9 @@ def test_parts_in_flight_and_part_files_on_disk_are_bounded(api_env, tmp_path, t
     assert list(temp_dir.iterdir()) == []
 
 
-def test_diarize_refusal_names_stdin_not_the_spool_file(api_env, long_wav, monkeypatch):
+def test_diarize_split_warning_names_stdin_not_the_spool_file(api_env, long_wav):
     limits = Limits(max_upload_bytes=600_000)
     result = run_cli("transcribe", "-", "--diarize", stdin=long_wav.read_bytes(), limits=limits)
-    assert result.exit_code == 2
-    assert result.stderr.startswith("voxcli: error: - must be split")
+    assert result.exit_code == 0, result.stderr
+    assert "voxcli: warning: -: split into parts" in result.stderr
     assert "voxcli-stdin" not in result.stderr

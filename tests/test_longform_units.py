@@ -21,7 +21,7 @@ from voxcli.engine.cache import PartCache, part_key
 from voxcli.engine.longform import SplitOptions, plan_split
 from voxcli.engine.merge import merge_parts
 from voxcli.env import MAX_UPLOAD_BYTES
-from voxcli.errors import ExitCode, InputError, UsageError
+from voxcli.errors import InputError, UsageError
 from voxcli.paths import cache_dir
 from voxcli.transcript import Segment, Transcript, Usage, Word
 
@@ -106,21 +106,24 @@ def test_max_part_seconds_keeps_the_longest_part_under_the_limit(limit):
     assert longform.flac_upper_bound(longest * 1.01) > limit * 0.9  # and is not wasteful
 
 
-def test_diarize_refuses_an_implicit_split():
+def test_diarize_does_not_stop_a_needed_split():
     diarize = TranscriptionParams(model="m", diarize=True)
-    with pytest.raises(UsageError) as raised:
-        plan_split(info(seconds=5 * 3600), "auto", diarize, SplitOptions(), limit=MAX_UPLOAD_BYTES)
-    assert raised.value.exit_code == ExitCode.USAGE
-    assert "--split-minutes" in raised.value.hint
-    explicit = SplitOptions(split_minutes=60, explicit=True)
-    assert (
-        plan_split(info(seconds=5 * 3600), "auto", diarize, explicit, limit=MAX_UPLOAD_BYTES)
-        is not None
-    )
-    # split_minutes from somewhere other than the command line is not consent
-    implicit = SplitOptions(split_minutes=60, explicit=False)
-    with pytest.raises(UsageError):
-        plan_split(info(seconds=5 * 3600), "auto", diarize, implicit, limit=MAX_UPLOAD_BYTES)
+    for options in (SplitOptions(), SplitOptions(split_minutes=60, explicit=False)):
+        plan = plan_split(info(seconds=5 * 3600), "auto", diarize, options, limit=MAX_UPLOAD_BYTES)
+        assert plan is not None
+
+
+def test_a_recording_longer_than_one_request_holds_is_split_to_fit():
+    params = TranscriptionParams(model="voxtral-mini-transcribe-latest")
+    holds = SplitOptions(request_seconds=3600.0)
+    assert plan_split(info(seconds=3500), "auto", params, holds, limit=MAX_UPLOAD_BYTES) is None
+    plan = plan_split(info(seconds=2 * 3600), "auto", params, holds, limit=MAX_UPLOAD_BYTES)
+    assert plan is not None
+    assert plan.part_seconds + plan.search_seconds <= 3600
+    assert "one voxtral-mini-transcribe-latest request holds about 1:00:00" in plan.reason
+    both = SplitOptions(split_minutes=10, explicit=True, request_seconds=3600.0)
+    plan = plan_split(info(seconds=2 * 3600), "auto", params, both, limit=MAX_UPLOAD_BYTES)
+    assert plan is not None and plan.part_seconds == 600  # --split-minutes stays an upper bound
 
 
 def test_undecodable_container_over_the_limit_is_an_input_error():

@@ -189,7 +189,7 @@ def test_inputs_that_still_collide_are_refused_before_sending(api_env, tmp_path,
     assert result.exit_code == 1
     assert "../x/talk.wav" in result.stderr and "y/talk.flac" in result.stderr
     assert "would both be written" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_stream_over_the_upload_limit_is_refused_before_sending(
     assert "--stream sends the audio in one request" in result.stderr
     assert "over the API's 100 KB limit" in result.stderr
     assert "hint: drop --stream: voxcli then cuts it at quiet points" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
     assert list(temp_dir.iterdir()) == []
 
 
@@ -76,7 +76,7 @@ def test_stream_of_an_undecodable_file_over_the_limit_says_to_convert(
     result = run_cli("transcribe", "--stream", str(m4a), limits=limits)
     assert result.exit_code == 2
     assert "voxcli cannot cut MP4 files: convert it to FLAC first" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
 def test_stream_at_the_limit_is_sent(api_env, stereo_wav, monkeypatch):

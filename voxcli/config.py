@@ -16,21 +16,51 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from voxcli import paths
+from voxcli.catalog.kinds import (
+    DEFAULT_CHAT_MODEL,
+    DEFAULT_REALTIME_MODEL,
+    DEFAULT_TRANSCRIBE_MODEL,
+    Kind,
+)
 from voxcli.errors import AuthError, UsageError
 from voxcli.redact import register_secret
 from voxcli.textfiles import read_flag_text
 
-DEFAULT_MODEL = "voxtral-mini-latest"
+DEFAULT_MODEL = DEFAULT_TRANSCRIBE_MODEL
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_RETRIES = 3
 
 CONFIG_KEYS = frozenset(
-    {"api_key", "model", "chat_model", "server_url", "format", "timeout", "retries"}
+    {
+        "api_key",
+        "model",
+        "chat_model",
+        "realtime_model",
+        "server_url",
+        "format",
+        "timeout",
+        "retries",
+    }
 )
-# Where a command's default model comes from: (environment variable, config key).
-# Transcription and chat models differ, so chat has a setting of its own.
-MODEL_SETTING = ("VOXCLI_MODEL", "model")
-CHAT_MODEL_SETTING = ("VOXCLI_CHAT_MODEL", "chat_model")
+
+
+@dataclass(frozen=True)
+class ModelSetting:
+    """Where a command's model comes from when ``--model`` is not given: an environment
+    variable, then a config key, then ``default``. Transcription, chat and realtime
+    models differ, so each kind has a setting of its own."""
+
+    env_name: str
+    key: str
+    default: str
+    kind: Kind
+
+
+MODEL_SETTING = ModelSetting("VOXCLI_MODEL", "model", DEFAULT_TRANSCRIBE_MODEL, "offline")
+CHAT_MODEL_SETTING = ModelSetting("VOXCLI_CHAT_MODEL", "chat_model", DEFAULT_CHAT_MODEL, "chat")
+REALTIME_MODEL_SETTING = ModelSetting(
+    "VOXCLI_REALTIME_MODEL", "realtime_model", DEFAULT_REALTIME_MODEL, "realtime"
+)
 
 KEY_HINT = (
     'set MISTRAL_API_KEY, put api_key = "..." in {config} (chmod 600), '
@@ -158,6 +188,8 @@ class Settings:
     format: str | None = None
     config_path: Path | None = None
     key_file: KeyFile | None = field(default=None, repr=False, compare=False)
+    model_kind: Kind = "offline"
+    """What the model is used for: offline transcription, chat or realtime."""
 
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""
@@ -196,7 +228,7 @@ def resolve_settings(
     retries: int | None = None,
     model: str | None = None,
     fmt: str | None = None,
-    model_setting: tuple[str, str] = MODEL_SETTING,
+    model_setting: ModelSetting = MODEL_SETTING,
     env: Mapping[str, str],
     warn: Callable[[str], None] = lambda message: None,
     stdin: TextIO | None = None,
@@ -237,7 +269,9 @@ def resolve_settings(
     url, url_origin = pick(server_url, "MISTRAL_SERVER_URL", "server_url")
     timeout_value, timeout_origin = pick(timeout, "VOXCLI_TIMEOUT", "timeout")
     retries_value, retries_origin = pick(retries, "VOXCLI_RETRIES", "retries")
-    model_value, model_origin = pick(model, *model_setting, flag_name="--model")
+    model_value, model_origin = pick(
+        model, model_setting.env_name, model_setting.key, flag_name="--model"
+    )
     format_value, format_origin = pick(fmt, "VOXCLI_FORMAT", "format")
 
     register_secret(key)
@@ -257,7 +291,12 @@ def resolve_settings(
             if retries_value is None
             else _parse(retries_value, _non_negative_int, retries_origin)
         ),
-        model=DEFAULT_MODEL if model_value is None else _parse(model_value, _name, model_origin),
+        model=(
+            model_setting.default
+            if model_value is None
+            else _parse(model_value, _name, model_origin)
+        ),
+        model_kind=model_setting.kind,
         format=None if format_value is None else _parse(format_value, _name, format_origin),
         config_path=path,
         key_file=key_file,

@@ -54,6 +54,14 @@ class ApiError(VoxcliError):
 
     exit_code = ExitCode.FAILURE
 
-    def __init__(self, message: str, hint: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message, hint)
         self.status = status
+        self.detail = detail
+        """The server's own explanation, when it sent one."""

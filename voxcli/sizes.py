@@ -1,4 +1,5 @@
-"""Byte sizes as people write them: ``10MB``, ``512KB``, ``1.5GiB`` or plain ``1048576``."""
+"""Byte sizes as people write them (``10MB``, ``512KB``, ``1.5GiB``, ``1048576``), and
+durations as clock readings."""
 
 from __future__ import annotations
 
@@ -41,3 +42,11 @@ def format_size(count: int) -> str:
             return f"{size:.0f} {unit}" if whole else f"{size:.1f} {unit}"
         size /= 1000
     return f"{count} B"
+
+
+def clock(seconds: float) -> str:
+    """A duration as a clock reading: ``9:58``, ``1:05:00``."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

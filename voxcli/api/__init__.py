@@ -2,9 +2,10 @@
 
 Split by concern: :mod:`.client` (the SDK client, transport, request slots),
 :mod:`.errors` (failures translated by exception type), :mod:`.transcriptions`,
-:mod:`.chat` and :mod:`.files`. :class:`MistralApi` is the facade the rest of voxcli
-uses; it returns our own types (:mod:`.types`, :class:`~voxcli.transcript.Transcript`),
-never SDK objects.
+:mod:`.chat`, :mod:`.files` and :mod:`.models` (model cards). :class:`MistralApi` is the
+facade the rest of voxcli uses; it returns our own types (:mod:`.types`,
+:class:`~voxcli.transcript.Transcript`, :class:`~voxcli.catalog.card.ModelCard`), never
+SDK objects.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from voxcli.api import chat as _chat
 from voxcli.api import files as _files
+from voxcli.api import models as _models
 from voxcli.api import transcriptions as _transcriptions
 from voxcli.api.client import ApiClient
 from voxcli.api.types import (
@@ -25,6 +27,7 @@ from voxcli.api.types import (
     TranscriptionParams,
 )
 from voxcli.api.uploads import UploadCallback
+from voxcli.catalog.card import ModelCard
 from voxcli.transcript import Transcript
 
 __all__ = [
@@ -76,6 +79,14 @@ class MistralApi(ApiClient):
     def signed_url(self, file_id: str, expiry_hours: int | None = None) -> str:
         """A signed URL to an uploaded file."""
         return _files.signed_url(self, file_id, expiry_hours)
+
+    def list_models(self) -> list[ModelCard]:
+        """Every model card the server lists."""
+        return _models.list_models(self)
+
+    def retrieve_model(self, model_id: str) -> ModelCard:
+        """One model's card; :class:`~voxcli.api.models.ModelNotFound` for a 404."""
+        return _models.retrieve_model(self, model_id)
 
     def delete_file(self, file_id: str) -> None:
         """Delete an uploaded file."""

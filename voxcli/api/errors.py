@@ -86,14 +86,18 @@ def status_error(status: int, detail: str | None, where: str, attempts: int = 1)
             f"rate limited by {where} (HTTP 429){detail_text}",
             hint="wait and try again, or raise --retries",
             status=status,
+            detail=detail,
         )
     if status >= 500:
         return ApiError(
             f"{where} failed (HTTP {status}){detail_text}",
             hint="the service may be having trouble; try again later or raise --retries",
             status=status,
+            detail=detail,
         )
-    return ApiError(f"{where} refused the request (HTTP {status}){detail_text}", status=status)
+    return ApiError(
+        f"{where} refused the request (HTTP {status}){detail_text}", status=status, detail=detail
+    )
 
 
 @contextmanager
@@ -116,6 +120,8 @@ def translated_errors(where: str) -> Iterator[None]:
             f"{where} sent a response voxcli does not understand: {one_line(str(exc.cause), 200)}"
         ) from None
     except sdk_errors.SDKError as exc:
+        raise status_error(exc.status_code, error_detail(exc.body), where) from None
+    except sdk_errors.MistralError as exc:  # typed HTTP errors, e.g. HTTPValidationError (422)
         raise status_error(exc.status_code, error_detail(exc.body), where) from None
     except sdk_errors.NoResponseError:
         raise ApiError(f"{where} sent no response") from None

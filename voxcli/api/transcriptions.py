@@ -88,4 +88,6 @@ def _kwargs(params: TranscriptionParams) -> dict[str, Any]:
         kwargs["context_bias"] = list(params.context_bias)
     if params.timestamp_granularities:
         kwargs["timestamp_granularities"] = list(params.timestamp_granularities)
+    if params.speaker_references:
+        kwargs["speaker_references"] = dict(params.speaker_references)
     return kwargs

@@ -21,6 +21,8 @@ class TranscriptionParams:
     diarize: bool = False
     context_bias: tuple[str, ...] = ()
     timestamp_granularities: tuple[str, ...] = ()
+    speaker_references: tuple[tuple[str, str], ...] = ()
+    """(name, reference) pairs: base64 audio or a URL (see :mod:`voxcli.audio.references`)."""
 
 
 @dataclass(frozen=True)

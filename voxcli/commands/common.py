@@ -11,14 +11,16 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from voxcli.api import MistralApi
-from voxcli.config import MODEL_SETTING, Settings, resolve_settings
+from voxcli.config import MODEL_SETTING, ModelSetting, Settings, resolve_settings
 from voxcli.console import Say, silent
 from voxcli.env import Environment
 from voxcli.errors import UsageError
 from voxcli.sources import Source
+
+if TYPE_CHECKING:  # the SDK layer is imported by open_api, when a command runs
+    from voxcli.api import MistralApi
 
 
 def check_stdin_sources(
@@ -68,7 +70,7 @@ def connection_settings(
     flags: ConnectionFlags,
     *,
     fmt: str | None = None,
-    model_setting: tuple[str, str] = MODEL_SETTING,
+    model_setting: ModelSetting = MODEL_SETTING,
 ) -> Settings:
     """Resolve flags > environment > config file > defaults; config warnings go to stderr
     unless ``--quiet``.
@@ -97,6 +99,8 @@ def open_api(settings: Settings, *, jobs: int = 4) -> Iterator[MistralApi]:
     The SDK is imported and the client built on a short-lived background thread at once
     (about a second), while the caller probes and encodes its inputs.
     """
+    from voxcli.api import MistralApi
+
     settings.require_key()
     api = MistralApi(settings, max_in_flight=jobs)
     threading.Thread(target=_warm_up, args=(api,), name="voxcli-warm-up", daemon=True).start()

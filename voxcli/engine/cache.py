@@ -81,6 +81,10 @@ def part_key(
         "diarize": params.diarize,
         "context_bias": list(params.context_bias),
         "timestamp_granularities": list(params.timestamp_granularities),
+        "speaker_references": [
+            [name, hashlib.sha256(reference.encode("utf-8")).hexdigest()]
+            for name, reference in params.speaker_references
+        ],
     }
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()

@@ -26,8 +26,8 @@ from voxcli.console import Say
 from voxcli.engine.cache import PartCache, part_key
 from voxcli.engine.merge import merge_parts
 from voxcli.engine.scheduler import Priority, Scheduler, Task
-from voxcli.errors import InputError, UsageError, VoxcliError
-from voxcli.sizes import format_size
+from voxcli.errors import InputError, VoxcliError
+from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_data, transcript_to_data
 
@@ -45,12 +45,14 @@ class SplitOptions:
     """How to treat long recordings (already validated by the request builder).
 
     ``split_minutes``: split recordings longer than this (None: only when too big to send).
-    ``explicit``: the user asked for that length on the command line; only then may a
-    ``--diarize`` request be split. ``cache_dir`` None: no part cache.
+    ``explicit``: the user asked for that length on the command line.
+    ``request_seconds``: the longest audio one request to the model holds (from its card;
+    None when unknown). ``cache_dir`` None: no part cache.
     """
 
     split_minutes: float | None = None
     explicit: bool = False
+    request_seconds: float | None = None
     cache_dir: Path | None = None
     jobs: int = 4
 
@@ -94,8 +96,7 @@ def plan_split(
 ) -> SplitPlan | None:
     """Decide whether ``info``'s recording must be split, before anything is decoded.
 
-    ``limit`` is the API's upload limit in bytes. Raises UsageError for ``--diarize``
-    when splitting was not asked for explicitly, and InputError for a file over the
+    ``limit`` is the API's upload limit in bytes. Raises InputError for a file over the
     limit that cannot be decoded (so cannot be cut) here. ``label`` names the source in
     messages (default: the file's path).
     """
@@ -124,15 +125,12 @@ def plan_split(
     if whole > limit:
         part_seconds = min(part_seconds or math.inf, max_part_seconds(limit))
         reasons.append(f"the upload could exceed the API's {format_size(limit)} limit")
+    holds = options.request_seconds
+    if holds is not None and info.duration > holds:
+        part_seconds = min(part_seconds or math.inf, holds - search_seconds_for(holds))
+        reasons.append(f"one {params.model} request holds about {clock(holds)} of audio")
     if part_seconds is None:
         return None
-    if params.diarize and not options.explicit:
-        raise UsageError(
-            f"{name} must be split ({reasons[-1]}), but --diarize labels speakers "
-            "per request, so the labels would not match across parts",
-            hint="pass --split-minutes MINUTES to split anyway (speaker labels then restart "
-            "in each part), or drop --diarize",
-        )
     return SplitPlan(part_seconds, search_seconds_for(part_seconds), "; ".join(reasons))
 
 
@@ -155,15 +153,16 @@ def transcribe_in_parts(
     job: PartsJob, source: Source, path: Path, info: audio.AudioInfo, plan: SplitPlan
 ) -> Transcript:
     """Split ``path`` as ``plan`` says, transcribe the parts concurrently and merge them."""
-    if job.params.diarize and job.warn is not None:
+    # With speaker references every part labels the same voices with the same names.
+    if job.params.diarize and not job.params.speaker_references and job.warn is not None:
         job.warn(
             f"{source}: split into parts; speaker labels restart in each part, so "
             "'Speaker 1' in one part is not necessarily 'Speaker 1' in another"
         )
     assert info.duration is not None
     job.say(
-        f"{source}: {_clock(info.duration)} long; cutting parts of about "
-        f"{_clock(plan.part_seconds)} at quiet points ({plan.reason})"
+        f"{source}: {clock(info.duration)} long; cutting parts of about "
+        f"{clock(plan.part_seconds)} at quiet points ({plan.reason})"
     )
     parts = _Parts(job, source, path)
     results = parts.run(cut_into_parts(path, plan.part_seconds, plan.search_seconds, job.temp_dir))
@@ -255,7 +254,7 @@ class _Parts:
 
     def _name(self, part: PartFile) -> str:
         """How messages name a part: ``talk.wav: part 2 (9:58-19:57)``."""
-        return f"{self.label}: part {part.index + 1} ({_clock(part.start)}-{_clock(part.end)})"
+        return f"{self.label}: part {part.index + 1} ({clock(part.start)}-{clock(part.end)})"
 
     def _sender(self, part: PartFile) -> Callable[[], Transcript]:
         job = self.job
@@ -330,10 +329,3 @@ class _Parts:
             )
             error.hint = f"{error.hint}; {note}" if error.hint else note
         return error
-
-
-def _clock(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -14,8 +14,8 @@ from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
 from voxcli.console import Say as Report
-from voxcli.errors import InputError
-from voxcli.sizes import format_size
+from voxcli.errors import InputError, UsageError
+from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 
 
@@ -30,16 +30,25 @@ def stream_source(
     upload_mode: str = "auto",
     stdin: BinaryIO | None = None,
     report: Report | None = None,
+    request_seconds: float | None = None,
 ) -> None:
     """Write the text deltas to ``out`` as they arrive (flushed), then a newline.
 
     ``report`` receives the same upload summary as a non-streamed transcription.
+    ``request_seconds``: the longest audio one request to the model holds; a longer
+    recording is refused before it is sent (a stream is one request, never split).
     """
     if source.is_url:
         _print_deltas(api, params, AudioPayload(source.file_name, url=source.raw), out)
         return
     with local_audio_path(source, stdin, temp_dir) as path:
         info = probe_source(source, path)
+        if request_seconds is not None and (info.duration or 0) > request_seconds:
+            raise UsageError(
+                f"{source} is {clock(info.duration or 0)} long, more than the about "
+                f"{clock(request_seconds)} of audio one {params.model} request holds",
+                hint="drop --stream: then voxcli splits it and sends the parts in parallel",
+            )
         if audio.plan_upload(info, upload_mode) == "original":  # known before encoding
             _check_size(source, info, info.size, limit)
         with prepared_audio(source, path, upload_mode, info, temp_dir) as ready:

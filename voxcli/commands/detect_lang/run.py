@@ -6,12 +6,14 @@ import json
 
 import typer
 
+from voxcli.catalog.check import Needs
 from voxcli.commands import common
 from voxcli.commands.detect_lang.request import DetectRequest
+from voxcli.commands.modelcheck import check_model, stops_run
 from voxcli.config import Settings
 from voxcli.engine.langdetect import UNKNOWN, detect_language
 from voxcli.env import Environment
-from voxcli.errors import AuthError, VoxcliError
+from voxcli.errors import VoxcliError
 from voxcli.output.sinks import write_stdout
 from voxcli.sources import Source
 
@@ -20,10 +22,13 @@ def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> 
     """Print each source's language; exit 1 when any failed or had none."""
     console = env.console
     failures = unknown = 0
+    say = common.say_for(env, verbose=False, quiet=request.quiet)
     with common.open_api(settings, jobs=1) as api:
+        guard = check_model(env, api, settings, Needs(), quiet=request.quiet, say=say)
         for source in request.sources:
             try:
-                language = detect_language(
+                language = guard.call(
+                    detect_language,
                     api,
                     source,
                     request.model,
@@ -33,10 +38,8 @@ def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> 
                     if request.audio_on_stdin and source.kind == "stdin"
                     else None,
                 )
-            except AuthError:
-                raise
             except VoxcliError as exc:
-                if not request.several:
+                if stops_run(exc) or not request.several:
                     raise
                 failures += 1
                 console.input_error(source, exc.message, exc.hint)

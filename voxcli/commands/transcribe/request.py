@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voxcli.api import TranscriptionParams
+from voxcli.audio.references import SpeakerFlag, check_speakers, parse_speaker
+from voxcli.catalog.check import Needs
 from voxcli.config import Settings
 from voxcli.errors import UsageError
 from voxcli.params import (
@@ -41,6 +43,7 @@ class TranscribeFlags:
     diarize: bool = False
     bias: tuple[str, ...] = ()
     bias_files: tuple[tuple[str, str], ...] = ()  # (path, its text)
+    speakers: tuple[str, ...] = ()  # NAME=PATH
     temperature: float | None = None
     fmt: str | None = None
     output: Path | None = None
@@ -86,10 +89,23 @@ class TranscribeRequest:
     report: Path | None
     stream: bool
     api_key_file: str | None = None
+    speakers: tuple[SpeakerFlag, ...] = ()
 
     @property
     def to_stdout(self) -> bool:
         return self.output is None and self.output_dir is None
+
+    @property
+    def needs(self) -> Needs:
+        """What the request needs from its model (checked against the model's card)."""
+        return Needs(
+            kind="offline",
+            timestamps=self.params.timestamp_granularities,
+            diarize=self.params.diarize,
+            bias=len(self.params.context_bias),
+            language=self.params.language,
+            speakers=len(self.speakers),
+        )
 
 
 def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeRequest:
@@ -109,6 +125,10 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         raise UsageError(
             f"--split-minutes must be a positive number of minutes, not {flags.split_minutes:g}"
         )
+    speakers = tuple(parse_speaker(raw) for raw in flags.speakers)
+    check_speakers(speakers, diarize=flags.diarize)
+    if speakers and flags.stream:
+        raise UsageError("--stream cannot send --speaker references")
     language = normalise_language(flags.language)
     bias = split_bias_values(flags.bias)
     for _, text in flags.bias_files:
@@ -150,6 +170,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         report=flags.report,
         stream=flags.stream,
         api_key_file=flags.api_key_file,
+        speakers=speakers,
     )
 
 

@@ -7,13 +7,18 @@ and the exit code.
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
 from voxcli import inputs, render, targets
+from voxcli.audio.references import LONGEST_SECONDS, load_reference
+from voxcli.catalog.card import AUDIO_TOKENS_PER_SECOND, ModelCard, estimate_bias_tokens
 from voxcli.commands import common
+from voxcli.commands.modelcheck import ModelGuard, check_model, stops_run
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
 from voxcli.engine.longform import SplitOptions
@@ -21,7 +26,7 @@ from voxcli.engine.pipeline import TranscribeSetup, transcribe_source
 from voxcli.engine.runner import Job, JobContext, Outcome, Produced, RunOptions, run_jobs
 from voxcli.engine.streaming import stream_source
 from voxcli.env import Environment
-from voxcli.errors import AuthError, ExitCode, VoxcliError
+from voxcli.errors import ExitCode, VoxcliError
 from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
 from voxcli.output.sinks import write_stdout
@@ -47,29 +52,40 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
             console.warn("nothing to transcribe: no audio files found")
         return
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
+    params = replace(
+        request.params,
+        speaker_references=tuple(
+            (speaker.name, load_reference(speaker, env.temp_dir)) for speaker in request.speakers
+        ),
+    )
     with common.open_api(settings, jobs=request.jobs) as api:
+        guard = check_model(env, api, settings, request.needs, quiet=request.quiet, say=say)
+        request_seconds = _request_seconds(guard.card, request)
         if request.stream:
             source = items[0].source
-            stream_source(
+            guard.call(
+                stream_source,
                 api,
                 source,
-                request.params,
+                params,
                 env.stdout,
                 temp_dir=env.temp_dir,
                 limit=env.limits.max_upload_bytes,
                 upload_mode=request.upload,
                 stdin=env.stdin_bytes if source.kind == "stdin" else None,
                 report=say,
+                request_seconds=request_seconds,
             )
             return
         setup = TranscribeSetup(
             api=api,
-            params=request.params,
+            params=params,
             limit=env.limits.max_upload_bytes,
             upload_mode=request.upload,
             split=SplitOptions(
                 split_minutes=request.split_minutes,
                 explicit=request.split_minutes is not None,
+                request_seconds=request_seconds,
                 cache_dir=env.cache_dir if request.use_cache else None,
                 jobs=request.jobs,
             ),
@@ -78,14 +94,24 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
             warn=console.warn,
         )
         started = time.monotonic()
-        outcomes = _run(env, request, setup, items)
+        outcomes = _run(env, request, setup, guard, items)
     _finish(env, request, outcomes, time.monotonic() - started)
+
+
+def _request_seconds(card: ModelCard | None, request: TranscribeRequest) -> float | None:
+    """The longest audio one request holds, after the bias terms' and the speaker
+    references' share of the context (each reference counted at its longest)."""
+    if card is None:
+        return None
+    references = math.ceil(LONGEST_SECONDS * AUDIO_TOKENS_PER_SECOND) * len(request.speakers)
+    return card.max_audio_seconds(estimate_bias_tokens(request.params.context_bias) + references)
 
 
 def _run(
     env: Environment,
     request: TranscribeRequest,
     setup: TranscribeSetup,
+    guard: ModelGuard,
     items: list[inputs.InputItem],
 ) -> list[Outcome]:
     outputs, refused = _targets(items, request)
@@ -97,7 +123,7 @@ def _run(
     say = setup.say
 
     def work(job: Job, context: JobContext) -> Produced:
-        transcript = transcribe_source(setup, job.source, context)
+        transcript = guard.call(transcribe_source, setup, job.source, context)
         text, cues = render.render_with_report(transcript, fmt, options)
         if cues is not None:
             say(f"{transcript.source}: {cues.summary(options)}")
@@ -115,7 +141,7 @@ def _run(
                 temp_dir=env.temp_dir,
                 progress=make_progress(env=env, quiet=request.quiet),
                 write_stdout=lambda text: write_stdout(text, env.stdout),
-                stops_run=lambda error: isinstance(error, AuthError),
+                stops_run=stops_run,
                 on_outcome=lambda outcome: _announce(env, request, report, len(jobs), outcome),
             ),
         )
@@ -159,9 +185,9 @@ def _finish(
     env: Environment, request: TranscribeRequest, outcomes: list[Outcome], elapsed: float
 ) -> None:
     """The summary, and the exit code: an input's own error when it was the only one."""
-    auth = next((o.error for o in outcomes if isinstance(o.error, AuthError)), None)
-    if auth is not None:
-        raise auth
+    stopper = next((o.error for o in outcomes if o.error and stops_run(o.error)), None)
+    if stopper is not None:  # every input would meet it: one message, its exit code
+        raise stopper
     if len(outcomes) == 1 and outcomes[0].error is not None:
         raise outcomes[0].error
     summary = Summary.of(outcomes, elapsed)

@@ -1,0 +1,101 @@
+"""The chosen model, checked against its card before anything is sent.
+
+:func:`check_model` looks the model up in the server's catalogue (cached for a day under
+the cache directory), refuses what the card says the model cannot do, and warns about a
+deprecated model. The returned :class:`ModelGuard` carries the card (for the longest audio
+one request holds) and turns the API's own refusals about the model into the same errors,
+refreshing the cached catalogue, which was evidently out of date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from voxcli.api import MistralApi
+from voxcli.catalog.cache import ModelCatalog, Unchecked
+from voxcli.catalog.card import ModelCard
+from voxcli.catalog.check import (
+    ModelMismatch,
+    Needs,
+    UnknownModel,
+    check,
+    translate_api_error,
+    unknown_model,
+)
+from voxcli.config import Settings
+from voxcli.console import Say, silent
+from voxcli.env import Environment
+from voxcli.errors import ApiError, AuthError, VoxcliError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def stops_run(error: BaseException) -> bool:
+    """Errors every other input would meet too: a refused key, a model that cannot serve
+    the request."""
+    return isinstance(error, (AuthError, ModelMismatch, UnknownModel))
+
+
+@dataclass
+class ModelGuard:
+    """The run's model: its card (None when the catalogue was unavailable) and how the
+    API's refusals about it are translated."""
+
+    model: str
+    needs: Needs
+    catalog: ModelCatalog
+    card: ModelCard | None
+
+    def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args, **kwargs)``, with a refusal about the model translated."""
+        try:
+            return fn(*args, **kwargs)
+        except VoxcliError as exc:
+            raise self.translate(exc) from None
+
+    def translate(self, error: BaseException) -> BaseException:
+        """``error`` as our clear message when the API refused the request because of the
+        model (exit 2); else ``error`` itself."""
+        if not isinstance(error, ApiError) or error.status not in (400, 404, 422):
+            return error
+        cards: tuple[ModelCard, ...] = ()
+        if self.catalog.unavailable is None:
+            self.catalog.refresh()
+            try:
+                cards = self.catalog.cards()
+            except ApiError:
+                cards = ()
+        translated = translate_api_error(self.model, self.needs.kind, error, cards)
+        if translated is None:
+            return error
+        translated.__cause__ = error
+        return translated
+
+
+def check_model(
+    env: Environment,
+    api: MistralApi,
+    settings: Settings,
+    needs: Needs,
+    *,
+    quiet: bool = False,
+    say: Say = silent,
+) -> ModelGuard:
+    """Look ``settings.model`` up and check ``needs`` against its card; raise
+    :class:`~voxcli.catalog.check.ModelMismatch` or ``UnknownModel`` (exit 2) before
+    anything is sent. With the models endpoint unavailable, go ahead unchecked."""
+    catalog = ModelCatalog(env.cache_dir, settings.server_url, api.list_models)
+    found = catalog.lookup(settings.model)
+    if isinstance(found, Unchecked):
+        say(f"model {settings.model} not checked: the model list is unavailable ({found.reason})")
+        return ModelGuard(settings.model, needs, catalog, None)
+    if found is None:
+        raise unknown_model(settings.model, needs.kind)
+    warnings = check(found, needs, catalog.cards(), name=settings.model)
+    if not quiet:
+        for warning in warnings:
+            env.console.warn(warning)
+    return ModelGuard(settings.model, needs, catalog, found)
