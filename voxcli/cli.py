@@ -2,56 +2,72 @@
 
 This is the one place that turns errors into a message and an exit code, and the one
 place that builds the run's :class:`~voxcli.env.Environment`.
+
+Start-up is kept near ``python -c "import typer"``: a command is listed in
+:attr:`Root.lazy_commands` and its module imported only when it is named (or listed by
+``--help``), the help renders without Rich's Markdown stack (:mod:`voxcli.helppage`), and the
+collector stays off while the modules load (:mod:`voxcli.startup`). ``tests/test_startup.py``
+holds the line on what ``--help`` and ``--version`` import.
 """
 
-from __future__ import annotations
+from voxcli import startup  # isort: split
 
 import contextlib
 import os
 import sys
 import traceback
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 
-from voxcli import __version__, signals
+from voxcli import __version__, helppage, signals
 from voxcli.commands import completion as completion_command
-from voxcli.commands.chat import command as chat
-from voxcli.commands.detect_lang import command as detect_lang
-from voxcli.commands.transcribe import command as transcribe
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
 from voxcli.output.sinks import StdoutClosed
 from voxcli.redact import redact
 
+
+class Root(helppage.Group):
+    """The ``voxcli`` group. Its commands are imported when named (or listed, by ``--help``):
+    ``voxcli --version`` imports none of them."""
+
+    lazy_commands: ClassVar[dict[str, helppage.LazyCommand]] = {
+        "transcribe": helppage.LazyCommand(
+            "voxcli.commands.transcribe.command",
+            "transcribe",
+            no_args_is_help=True,
+            epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
+            "2 usage or input error, 3 authentication, 130 interrupted, 143 terminated.",
+        ),
+        "chat": helppage.LazyCommand(
+            "voxcli.commands.chat.command",
+            "chat",
+            no_args_is_help=True,
+            epilog="Exit codes: 0 ok, 1 API/network failure, 2 usage or input error, "
+            "3 authentication, 130 interrupted.",
+        ),
+        "detect-lang": helppage.LazyCommand(
+            "voxcli.commands.detect_lang.command",
+            "detect_lang",
+            no_args_is_help=True,
+            epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some "
+            "inputs failed, 2 usage or input error, 3 authentication, 130 interrupted.",
+        ),
+    }
+
+
 app = typer.Typer(
     name="voxcli",
     help="Speech to text from the command line with Mistral's Voxtral models.",
     no_args_is_help=True,
+    cls=Root,
     add_completion=False,
     # Rich tracebacks show local variables, the API key among them: never.
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command(
-    "transcribe",
-    no_args_is_help=True,
-    epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
-    "2 usage or input error, 3 authentication, 130 interrupted, 143 terminated.",
-)(transcribe.transcribe)
-app.command(
-    "chat",
-    no_args_is_help=True,
-    epilog="Exit codes: 0 ok, 1 API/network failure, 2 usage or input error, "
-    "3 authentication, 130 interrupted.",
-)(chat.chat)
-app.command(
-    "detect-lang",
-    no_args_is_help=True,
-    epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some inputs "
-    "failed, 2 usage or input error, 3 authentication, 130 interrupted.",
-)(detect_lang.detect_lang)
 app.add_typer(completion_command.app, name="completion")
 
 
@@ -149,3 +165,6 @@ def main() -> None:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     sys.exit(code)
+
+
+startup.loaded()

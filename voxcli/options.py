@@ -1,7 +1,5 @@
 """Options shared by several commands, each declared once as an ``Annotated`` alias."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 import typer

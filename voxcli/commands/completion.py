@@ -1,11 +1,10 @@
 """``voxcli completion show|install``: static completion scripts for bash, zsh and fish."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 import typer
 
+from voxcli import helppage
 from voxcli.env import Environment
 from voxcli.output.sinks import write_stdout
 
@@ -14,10 +13,11 @@ ShellName = Literal["bash", "zsh", "fish"]
 app = typer.Typer(
     help="Shell completion for bash, zsh and fish: print or install the script.",
     no_args_is_help=True,
+    cls=helppage.Group,
 )
 
 
-@app.command("show")
+@app.command("show", cls=helppage.Command)
 def show(
     ctx: typer.Context,
     shell: Annotated[
@@ -31,7 +31,7 @@ def show(
     write_stdout(render(shell, ctx.find_root().command), ctx.find_root().obj.stdout)
 
 
-@app.command("install")
+@app.command("install", cls=helppage.Command)
 def install(
     ctx: typer.Context,
     shell: Annotated[

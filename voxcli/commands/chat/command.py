@@ -1,14 +1,9 @@
 """``voxcli chat``: ask a Voxtral chat model a question about one or more audio clips."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
-from voxcli.commands import common
-from voxcli.commands.chat.request import DEFAULT_UPLOAD_THRESHOLD, ChatFlags, build_chat_request
-from voxcli.config import CHAT_MODEL_SETTING
 from voxcli.env import Environment
 from voxcli.options import (
     OUTPUT,
@@ -26,9 +21,7 @@ from voxcli.options import (
 from voxcli.sizes import parse_size
 
 
-def _size(value: str | int) -> int:
-    if isinstance(value, int):  # the default, passed through the parser too
-        return value
+def _size(value: str) -> int:
     try:
         return parse_size(value)
     except ValueError as exc:
@@ -82,7 +75,7 @@ def chat(
         ),
     ] = None,
     upload_threshold: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--upload-threshold",
             metavar="SIZE",
@@ -93,7 +86,7 @@ def chat(
             show_default=False,
             rich_help_panel=REQUEST,
         ),
-    ] = DEFAULT_UPLOAD_THRESHOLD,
+    ] = None,  # the request's default: its module imports the API layer, not needed for --help
     stream: Annotated[
         bool,
         typer.Option(
@@ -119,6 +112,14 @@ def chat(
     debug: DebugOpt = False,
 ) -> None:
     """Ask a question about audio files, stdin or URLs, and print the answer."""
+    from voxcli.commands import common
+    from voxcli.commands.chat.request import (
+        DEFAULT_UPLOAD_THRESHOLD,
+        ChatFlags,
+        build_chat_request,
+    )
+    from voxcli.config import CHAT_MODEL_SETTING
+
     env: Environment = ctx.obj
     flags = ChatFlags(
         sources=tuple(sources),
@@ -126,7 +127,7 @@ def chat(
         system=system,
         temperature=temperature,
         max_tokens=max_tokens,
-        upload_threshold=upload_threshold,
+        upload_threshold=DEFAULT_UPLOAD_THRESHOLD if upload_threshold is None else upload_threshold,
         stream=stream,
         as_json=as_json,
         api_key_file=api_key_file,

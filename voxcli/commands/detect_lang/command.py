@@ -1,7 +1,5 @@
 """``voxcli detect-lang``: print the language of each audio source."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

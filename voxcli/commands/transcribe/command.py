@@ -1,22 +1,12 @@
 """``voxcli transcribe``: the flags, made a request (:mod:`.request`) and run (:mod:`.run`)."""
 
-from __future__ import annotations
-
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from voxcli import render
-from voxcli.commands import common
-from voxcli.commands.transcribe.request import (
-    TranscribeFlags,
-    TranscribeRequest,
-    bias_file_texts,
-    build_request,
-)
-from voxcli.config import Settings
 from voxcli.env import Environment
 from voxcli.options import (
     OUTPUT,
@@ -40,6 +30,10 @@ from voxcli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
+
+if TYPE_CHECKING:  # what runs the command is imported when it runs
+    from voxcli.commands.transcribe.request import TranscribeRequest
+    from voxcli.config import Settings
 
 
 class Granularity(str, Enum):
@@ -231,6 +225,9 @@ def transcribe(
     ] = False,
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
+    from voxcli.commands import common
+    from voxcli.commands.transcribe.request import TranscribeFlags, bias_file_texts, build_request
+
     env: Environment = ctx.obj
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
     flags = TranscribeFlags(
@@ -272,7 +269,7 @@ def transcribe(
     run_request(env, request, settings)
 
 
-def run_request(env: Environment, request: TranscribeRequest, settings: Settings) -> None:
+def run_request(env: Environment, request: "TranscribeRequest", settings: "Settings") -> None:
     """Expand the inputs, transcribe them, report; raise what decides the exit code."""
     from voxcli.commands.transcribe.run import transcribe_all
 

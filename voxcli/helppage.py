@@ -1,0 +1,154 @@
+"""Typer's group and command classes for voxcli, made cheap to start.
+
+Three costs of ``--help`` and ``--version`` that buy nothing here:
+
+* Every command's module imported, and its Click command built from its signature, on
+  every run. :class:`Group` takes :class:`LazyCommand` entries, which import and build a
+  command when it is looked up: ``voxcli --version`` builds none, ``voxcli transcribe
+  --help`` one, ``voxcli --help`` (which lists them all) all of them.
+* Typer renders help pages with ``typer.rich_utils``, which imports ``rich.markdown``
+  (and with it ``markdown_it``, ~70 ms) and ``rich.traceback`` (``rich.syntax`` and
+  Pygments) at module level. voxcli's help is in Rich markup mode, so neither is used:
+  :func:`rich_utils` imports the module with both names standing in for the real
+  classes, which are imported if ever called (Markdown mode, pretty tracebacks).
+  The page itself is Typer's own, byte for byte.
+* An eager ``--help`` flag without a default comes to Typer's parameter processing as
+  ``None``, which Typer coerces through a pydantic ``TypeAdapter`` (pydantic costs
+  ~65 ms to import). ``voxcli transcribe --help`` processes the root group's ``--help``
+  that way. A ``False`` default is a bool, which Typer passes through untouched.
+"""
+
+import importlib
+import sys
+import types
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any, ClassVar
+
+import typer.core
+import typer.main
+from typer import _click
+
+from voxcli import startup
+
+
+def _markdown(*args: Any, **kwargs: Any) -> Any:
+    from rich.markdown import Markdown
+
+    return Markdown(*args, **kwargs)
+
+
+def _traceback_from_exception(*args: Any, **kwargs: Any) -> Any:
+    from rich.traceback import Traceback
+
+    return Traceback.from_exception(*args, **kwargs)
+
+
+class _Markdown:
+    """Stands in for ``rich.markdown.Markdown`` and builds the real one when called."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return _markdown(*args, **kwargs)
+
+
+class _Traceback:
+    """Stands in for ``rich.traceback.Traceback``; ``from_exception`` builds the real one."""
+
+    from_exception = staticmethod(_traceback_from_exception)
+
+
+_STAND_INS: dict[str, tuple[str, type]] = {
+    "rich.markdown": ("Markdown", _Markdown),
+    "rich.traceback": ("Traceback", _Traceback),
+}
+
+
+def rich_utils() -> types.ModuleType:
+    """``typer.rich_utils``, imported without ``rich.markdown`` and ``rich.traceback``."""
+    module = sys.modules.get("typer.rich_utils")
+    if module is not None:
+        return module
+    placed = []
+    for name, (attribute, stand_in) in _STAND_INS.items():
+        if name not in sys.modules:
+            stub = types.ModuleType(name)
+            setattr(stub, attribute, stand_in)
+            sys.modules[name] = stub
+            placed.append(name)
+    try:
+        with startup.loading():
+            return importlib.import_module("typer.rich_utils")
+    except ImportError:  # a Typer that takes more from them than the stand-ins offer
+        pass
+    finally:
+        for name in placed:  # the real modules stay importable
+            del sys.modules[name]
+    return importlib.import_module("typer.rich_utils")
+
+
+class _Lean(_click.Command):
+    def get_help_option(self, ctx: _click.Context) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        rich_utils()
+        super().format_help(ctx, formatter)
+
+
+class LazyCommand:
+    """A subcommand named by where its function lives; ``settings`` are ``app.command``'s."""
+
+    def __init__(self, module: str, function: str, **settings: Any) -> None:
+        self.module = module
+        self.function = function
+        self.settings = settings
+
+    def load(self, name: str, group: typer.core.TyperGroup) -> _click.Command:
+        """Import the function and build its command, as ``group``'s Typer app would have."""
+        callback = getattr(importlib.import_module(self.module), self.function)
+        app = typer.Typer(add_completion=False, rich_markup_mode=group.rich_markup_mode)
+        app.command(name, cls=Command, **self.settings)(callback)
+        return typer.main.get_command(app)
+
+
+class _Commands(MutableMapping[str, _click.Command]):
+    """A group's subcommands by name, in order; lazy ones are built on first access."""
+
+    def __init__(self, group: typer.core.TyperGroup, entries: Mapping[str, Any]) -> None:
+        self._group = group
+        self._entries: dict[str, _click.Command | LazyCommand] = dict(entries)
+
+    def __getitem__(self, name: str) -> _click.Command:
+        entry = self._entries[name]
+        if isinstance(entry, LazyCommand):
+            entry = self._entries[name] = entry.load(name, self._group)
+        return entry
+
+    def __setitem__(self, name: str, command: _click.Command) -> None:
+        self._entries[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Group(_Lean, typer.core.TyperGroup):
+    """voxcli's Typer group: cheap ``--help``, and the subcommands in ``lazy_commands``
+    (listed first, in their order) built only when looked up."""
+
+    lazy_commands: ClassVar[Mapping[str, LazyCommand]] = {}
+
+    def __init__(self, *, commands: Mapping[str, _click.Command] | None = None, **attrs: Any):
+        super().__init__(**attrs)
+        self.commands = _Commands(self, {**self.lazy_commands, **(commands or {})})
+
+
+class Command(_Lean, typer.core.TyperCommand):
+    """voxcli's Typer command: :mod:`voxcli.helppage`'s cheap ``--help``."""
