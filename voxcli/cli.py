@@ -55,6 +55,12 @@ class Root(helppage.Group):
             epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some "
             "inputs failed, 2 usage or input error, 3 authentication, 130 interrupted.",
         ),
+        "models": helppage.LazyCommand(
+            "voxcli.commands.models.command",
+            "models",
+            epilog="Exit codes: 0 ok, 1 API/network failure (or no models endpoint), "
+            "3 authentication, 130 interrupted.",
+        ),
     }
 
 

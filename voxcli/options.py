@@ -25,6 +25,37 @@ ModelOpt = Annotated[
         rich_help_panel=REQUEST,
     ),
 ]
+BiasOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--bias",
+        metavar="TERM",
+        help="Words or names to favour (repeatable; commas separate terms; at most 100).",
+        show_default=False,
+        rich_help_panel=REQUEST,
+    ),
+]
+BiasFileOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--bias-file",
+        metavar="PATH",
+        help="Read bias terms from PATH, one per line, '#' comments.",
+        show_default=False,
+        rich_help_panel=REQUEST,
+    ),
+]
+SpeakerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--speaker",
+        metavar="NAME=PATH",
+        help="A 3-15 s clip of a known speaker (repeatable, at most 8; needs --diarize): "
+        "their segments come back labelled NAME.",
+        show_default=False,
+        rich_help_panel=REQUEST,
+    ),
+]
 TemperatureOpt = Annotated[
     float | None,
     typer.Option(

@@ -1,0 +1,1 @@
+"""``voxcli models``: :mod:`.command` (flags) and :mod:`.run` (fetch and print)."""
