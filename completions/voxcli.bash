@@ -4,7 +4,7 @@
 # Subcommands of the command path $1, in $choices; fails for a command that has none.
 __voxcli_subcommands() {
     case $1 in
-        '') choices='chat completion detect-lang transcribe' ;;
+        '') choices='chat completion detect-lang models transcribe' ;;
         'completion') choices='install show' ;;
         *) return 1 ;;
     esac
@@ -19,7 +19,8 @@ __voxcli_options() {
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
         'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
+        'models') choices='--format -f --all -a --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -33,7 +34,7 @@ __voxcli_option() {
         '|--help'|'|-h') kind=none choices='' ;;
         'chat|--prompt'|'chat|-p') kind=text choices='' ;;
         'chat|--system'|'chat|-s') kind=text choices='' ;;
-        'chat|--model'|'chat|-m') kind=choice choices='voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' ;;
+        'chat|--model'|'chat|-m') kind=model-chat choices='voxtral-small-latest voxtral-small-2507' ;;
         'chat|--temperature') kind=text choices='' ;;
         'chat|--max-tokens') kind=text choices='' ;;
         'chat|--upload-threshold') kind=text choices='' ;;
@@ -52,7 +53,7 @@ __voxcli_option() {
         'completion install|--help'|'completion install|-h') kind=none choices='' ;;
         'completion show|--help'|'completion show|-h') kind=none choices='' ;;
         'detect-lang|--sample') kind=text choices='' ;;
-        'detect-lang|--model'|'detect-lang|-m') kind=choice choices='voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' ;;
+        'detect-lang|--model'|'detect-lang|-m') kind=model-offline choices='voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest' ;;
         'detect-lang|--format'|'detect-lang|-f') kind=choice choices='text json' ;;
         'detect-lang|--api-key-file') kind=file choices='' ;;
         'detect-lang|--server-url') kind=text choices='' ;;
@@ -62,12 +63,22 @@ __voxcli_option() {
         'detect-lang|--quiet'|'detect-lang|-q') kind=none choices='' ;;
         'detect-lang|--debug') kind=none choices='' ;;
         'detect-lang|--help'|'detect-lang|-h') kind=none choices='' ;;
-        'transcribe|--model'|'transcribe|-m') kind=choice choices='voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' ;;
+        'models|--format'|'models|-f') kind=choice choices='text json' ;;
+        'models|--all'|'models|-a') kind=none choices='' ;;
+        'models|--api-key-file') kind=file choices='' ;;
+        'models|--server-url') kind=text choices='' ;;
+        'models|--timeout') kind=text choices='' ;;
+        'models|--retries') kind=text choices='' ;;
+        'models|--quiet'|'models|-q') kind=none choices='' ;;
+        'models|--debug') kind=none choices='' ;;
+        'models|--help'|'models|-h') kind=none choices='' ;;
+        'transcribe|--model'|'transcribe|-m') kind=model-offline choices='voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest' ;;
         'transcribe|--language'|'transcribe|-l') kind=text choices='' ;;
         'transcribe|--timestamps'|'transcribe|-t') kind=choice choices='segment word' ;;
         'transcribe|--diarize') kind=none choices='' ;;
         'transcribe|--bias') kind=text choices='' ;;
         'transcribe|--bias-file') kind=file choices='' ;;
+        'transcribe|--speaker') kind=text choices='' ;;
         'transcribe|--temperature') kind=text choices='' ;;
         'transcribe|--format'|'transcribe|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
         'transcribe|--output'|'transcribe|-o') kind=file choices='' ;;
@@ -132,10 +143,26 @@ __voxcli_audio_files() {
     done
 }
 
+# Model names starting with $1: those in $choices, then those the models cache lists
+# for kind $2 (one a line; a name with other characters than A-Za-z0-9_.,:+/@%=- is skipped:
+# compgen -W would expand it). No file, no names, no message.
+__voxcli_model_names() {
+    local name seen=" $choices " file=${XDG_CACHE_HOME:-$HOME/.cache}/voxcli/models/names-$2.txt
+    compgen -W "$choices" -- "$1"
+    [[ -f $file && -r $file ]] || return 0
+    while IFS= read -r name || [[ -n $name ]]; do
+        [[ -n $name && $name != *[!A-Za-z0-9_.,:+/@%=-]* && $seen != *" $name "* ]] || continue
+        seen+="$name "
+        [[ $name == "$1"* ]] && printf '%s\n' "$name"
+    done 2>/dev/null <"$file"
+    return 0
+}
+
 # Complete the value $1 (a $kind with $choices), each reply prefixed with $prefix.
 __voxcli_value() {
     case $kind in
         choice) __voxcli_reply compgen -W "$choices" -- "$1" ;;
+        model-*) __voxcli_reply __voxcli_model_names "$1" "${kind#model-}" ;;
         audio) __voxcli_reply __voxcli_audio_files "$1" ;;
         dir) __voxcli_reply compgen -d -- "$1" ;;
         file) __voxcli_reply compgen -f -- "$1" ;;

@@ -21,11 +21,11 @@ function __voxcli_state
         switch "$path|$token"
             case '*|--'
                 set dashdash 1
-            case 'chat|--prompt' 'chat|-p' 'chat|--system' 'chat|-s' 'chat|--model' 'chat|-m' 'chat|--temperature' 'chat|--max-tokens' 'chat|--upload-threshold' 'chat|--api-key-file' 'chat|--server-url' 'chat|--timeout' 'chat|--retries' 'detect-lang|--sample' 'detect-lang|--model' 'detect-lang|-m' 'detect-lang|--format' 'detect-lang|-f' 'detect-lang|--api-key-file' 'detect-lang|--server-url' 'detect-lang|--timeout' 'detect-lang|--retries' 'transcribe|--model' 'transcribe|-m' 'transcribe|--language' 'transcribe|-l' 'transcribe|--timestamps' 'transcribe|-t' 'transcribe|--bias' 'transcribe|--bias-file' 'transcribe|--temperature' 'transcribe|--format' 'transcribe|-f' 'transcribe|--output' 'transcribe|-o' 'transcribe|--output-dir' 'transcribe|-d' 'transcribe|--upload' 'transcribe|--max-line-width' 'transcribe|--max-lines' 'transcribe|--max-cue-duration' 'transcribe|--min-cue-duration' 'transcribe|--max-chars-per-second' 'transcribe|--text-width' 'transcribe|--split-minutes' 'transcribe|--api-key-file' 'transcribe|--server-url' 'transcribe|--timeout' 'transcribe|--retries' 'transcribe|--jobs' 'transcribe|-j' 'transcribe|--files-from' 'transcribe|--report'
+            case 'chat|--prompt' 'chat|-p' 'chat|--system' 'chat|-s' 'chat|--model' 'chat|-m' 'chat|--temperature' 'chat|--max-tokens' 'chat|--upload-threshold' 'chat|--api-key-file' 'chat|--server-url' 'chat|--timeout' 'chat|--retries' 'detect-lang|--sample' 'detect-lang|--model' 'detect-lang|-m' 'detect-lang|--format' 'detect-lang|-f' 'detect-lang|--api-key-file' 'detect-lang|--server-url' 'detect-lang|--timeout' 'detect-lang|--retries' 'models|--format' 'models|-f' 'models|--api-key-file' 'models|--server-url' 'models|--timeout' 'models|--retries' 'transcribe|--model' 'transcribe|-m' 'transcribe|--language' 'transcribe|-l' 'transcribe|--timestamps' 'transcribe|-t' 'transcribe|--bias' 'transcribe|--bias-file' 'transcribe|--speaker' 'transcribe|--temperature' 'transcribe|--format' 'transcribe|-f' 'transcribe|--output' 'transcribe|-o' 'transcribe|--output-dir' 'transcribe|-d' 'transcribe|--upload' 'transcribe|--max-line-width' 'transcribe|--max-lines' 'transcribe|--max-cue-duration' 'transcribe|--min-cue-duration' 'transcribe|--max-chars-per-second' 'transcribe|--text-width' 'transcribe|--split-minutes' 'transcribe|--api-key-file' 'transcribe|--server-url' 'transcribe|--timeout' 'transcribe|--retries' 'transcribe|--jobs' 'transcribe|-j' 'transcribe|--files-from' 'transcribe|--report'
                 set skip 1
             case '*|-?*'
                 # a flag, or --option=value
-            case '|chat' '|completion' '|detect-lang' '|transcribe' 'completion|install' 'completion|show'
+            case '|chat' '|completion' '|detect-lang' '|models' '|transcribe' 'completion|install' 'completion|show'
                 if test $npos = 0
                     set path (string trim -- "$path $token")
                 else
@@ -65,6 +65,22 @@ function __voxcli_token
     return 0
 end
 
+# Model names of kind $argv[1]: the known ones (the other arguments), then those the models
+# cache lists, one a line (a name with other characters than A-Za-z0-9_.,:+/@%=- is skipped).
+# No file, no names, no message.
+function __voxcli_model_names
+    set -l models $argv[2..-1]
+    set -l cache "$XDG_CACHE_HOME"
+    test -n "$cache"; or set cache "$HOME/.cache"
+    set -l file "$cache/voxcli/models/names-$argv[1].txt"
+    if test -f "$file" -a -r "$file"
+        for name in (string match -r -- '^[A-Za-z0-9_.,:+/@%=-]+$' <"$file" 2>/dev/null)
+            contains -- $name $models; or set -a models $name
+        end
+    end
+    printf '%s\n' $models
+end
+
 # Audio files (by extension, any case) and directories to descend into.
 function __voxcli_audio_files
     set -l paths (complete -C "'' "(__voxcli_token) | string replace -r '\t.*' '')
@@ -80,6 +96,7 @@ complete -c voxcli -f
 complete -c voxcli -n '__voxcli_using' -a chat -d 'Ask a question about audio files, stdin or URLs, and print the answer'
 complete -c voxcli -n '__voxcli_using' -a completion -d 'Shell completion for bash, zsh and fish: print or install the script'
 complete -c voxcli -n '__voxcli_using' -a detect-lang -d 'Print the language of audio files, stdin or URLs (en, fr, ...)'
+complete -c voxcli -n '__voxcli_using' -a models -d 'List the audio models the server offers: uses, timestamps, diarization, bias, languages, the longest audio one request holds, deprecation'
 complete -c voxcli -n '__voxcli_using' -a transcribe -d 'Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT'
 complete -c voxcli -n '__voxcli_using' -l version -s V -d 'Show the version and exit'
 complete -c voxcli -n '__voxcli_using' -l debug -d 'Show tracebacks on errors (the API key is always masked) (env VOXCLI_DEBUG=1)'
@@ -88,7 +105,7 @@ complete -c voxcli -n '__voxcli_using' -l help -s h -d 'Show this message and ex
 # voxcli chat
 complete -c voxcli -n '__voxcli_using chat' -l prompt -s p -r -f -d 'The question'
 complete -c voxcli -n '__voxcli_using chat' -l system -s s -r -f -d 'A system message: how the model should answer'
-complete -c voxcli -n '__voxcli_using chat' -l model -s m -r -f -a 'voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' -d 'Model to use (default: voxtral-mini-latest; env VOXCLI_MODEL)'
+complete -c voxcli -n '__voxcli_using chat' -l model -s m -r -f -a '(__voxcli_model_names chat voxtral-small-latest voxtral-small-2507)' -d 'Model to use (each command has its own default; voxcli models lists what each model can do)'
 complete -c voxcli -n '__voxcli_using chat' -l temperature -r -f -d 'Sampling temperature'
 complete -c voxcli -n '__voxcli_using chat' -l max-tokens -r -f -d 'Stop the answer after N tokens'
 complete -c voxcli -n '__voxcli_using chat' -l upload-threshold -r -f -d 'Local audio bigger than SIZE (after re-encoding) is uploaded through the Files API and deleted afterwards instead of sent inline (e.g'
@@ -120,7 +137,7 @@ complete -c voxcli -n '__voxcli_argument '\''completion show'\'' 0' -f -a 'bash 
 
 # voxcli detect-lang
 complete -c voxcli -n '__voxcli_using detect-lang' -l sample -r -f -d 'Send only the first SECONDS of each file (cut locally); 0 sends it all'
-complete -c voxcli -n '__voxcli_using detect-lang' -l model -s m -r -f -a 'voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' -d 'Model to use (default: voxtral-mini-latest; env VOXCLI_MODEL)'
+complete -c voxcli -n '__voxcli_using detect-lang' -l model -s m -r -f -a '(__voxcli_model_names offline voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest)' -d 'Model to use (each command has its own default; voxcli models lists what each model can do)'
 complete -c voxcli -n '__voxcli_using detect-lang' -l format -s f -r -f -a 'text json' -d 'text: the code (one source) or SOURCE<TAB>CODE lines; json: one {"source", "language"} object per line'
 complete -c voxcli -n '__voxcli_using detect-lang' -l api-key-file -r -F -d 'Read the API key from PATH ('\''-'\'' for stdin) instead of MISTRAL_API_KEY or the config file'
 complete -c voxcli -n '__voxcli_using detect-lang' -l server-url -r -f -d 'Mistral-compatible server to use (env MISTRAL_SERVER_URL)'
@@ -132,13 +149,25 @@ complete -c voxcli -n '__voxcli_using detect-lang' -l debug -d 'Show tracebacks 
 complete -c voxcli -n '__voxcli_using detect-lang' -l help -s h -d 'Show this message and exit'
 complete -c voxcli -n '__voxcli_argument '\''detect-lang'\'' 0+' -f -a '(__voxcli_audio_files)' -d 'SOURCE'
 
+# voxcli models
+complete -c voxcli -n '__voxcli_using models' -l format -s f -r -f -a 'text json' -d 'text: an aligned table, one model a line; json: a list of objects'
+complete -c voxcli -n '__voxcli_using models' -l all -s a -d 'Include models that take no audio'
+complete -c voxcli -n '__voxcli_using models' -l api-key-file -r -F -d 'Read the API key from PATH ('\''-'\'' for stdin) instead of MISTRAL_API_KEY or the config file'
+complete -c voxcli -n '__voxcli_using models' -l server-url -r -f -d 'Mistral-compatible server to use (env MISTRAL_SERVER_URL)'
+complete -c voxcli -n '__voxcli_using models' -l timeout -r -f -d 'Timeout of each request (default: 300; env VOXCLI_TIMEOUT)'
+complete -c voxcli -n '__voxcli_using models' -l retries -r -f -d 'Retries after 429, 5xx and connection errors, with backoff that honours Retry-After (default: 3; env VOXCLI_RETRIES)'
+complete -c voxcli -n '__voxcli_using models' -l quiet -s q -d 'Print only errors on stderr'
+complete -c voxcli -n '__voxcli_using models' -l debug -d 'Show tracebacks on errors (the API key is always masked) (env VOXCLI_DEBUG=1)'
+complete -c voxcli -n '__voxcli_using models' -l help -s h -d 'Show this message and exit'
+
 # voxcli transcribe
-complete -c voxcli -n '__voxcli_using transcribe' -l model -s m -r -f -a 'voxtral-mini-latest voxtral-small-latest voxtral-mini-2602' -d 'Model to use (default: voxtral-mini-latest; env VOXCLI_MODEL)'
+complete -c voxcli -n '__voxcli_using transcribe' -l model -s m -r -f -a '(__voxcli_model_names offline voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest)' -d 'Model to use (each command has its own default; voxcli models lists what each model can do)'
 complete -c voxcli -n '__voxcli_using transcribe' -l language -s l -r -f -d 'Language of the audio as two letters (en, fr, ...)'
 complete -c voxcli -n '__voxcli_using transcribe' -l timestamps -s t -r -f -a 'segment word' -d 'Ask for segment or word timestamps; give twice for both'
 complete -c voxcli -n '__voxcli_using transcribe' -l diarize -d 'Label who speaks when'
 complete -c voxcli -n '__voxcli_using transcribe' -l bias -r -f -d 'Words or names to favour (repeatable; commas separate terms; at most 100)'
 complete -c voxcli -n '__voxcli_using transcribe' -l bias-file -r -F -d 'Read bias terms from PATH, one per line, '\''#'\'' comments'
+complete -c voxcli -n '__voxcli_using transcribe' -l speaker -r -f -d 'A 3-15 s clip of a known speaker (repeatable, at most 8; needs --diarize): their segments come back labelled NAME'
 complete -c voxcli -n '__voxcli_using transcribe' -l temperature -r -f -d 'Sampling temperature'
 complete -c voxcli -n '__voxcli_using transcribe' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format (default: from --output'\''s extension, else text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using transcribe' -l output -s o -r -F -d 'Write to PATH (atomically) instead of stdout; the extension picks the format'

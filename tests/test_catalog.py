@@ -638,7 +638,10 @@ def test_the_first_lookup_fetches_and_later_ones_use_the_file(tmp_path):
         assert again.lookup("voxtral-small-latest") == card("voxtral-small-2507")
     assert fetch.calls == 1
     assert again.cards() == CARDS
-    assert [p.name for p in first.path.parent.iterdir()] == [first.path.name]  # no temp files
+    names = [f"names-{kind}.txt" for kind in ("chat", "offline", "realtime")]
+    assert sorted(p.name for p in first.path.parent.iterdir()) == sorted(
+        [first.path.name, *names]
+    )  # no temp files
 
 
 def test_the_file_is_valid_for_one_day(tmp_path):
@@ -789,3 +792,102 @@ def test_cached_model_ids_reads_every_server_file(tmp_path):
         "voxtral-small-2507",
         "voxtral-small-latest",
     ]
+
+
+# -- the plain-text name lists the completion scripts read -----------------------------------
+
+
+def names_file(base: Path, kind: str) -> list[str]:
+    return (base / "models" / f"names-{kind}.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_storing_a_catalogue_writes_a_name_list_per_kind(tmp_path):
+    from voxcli.catalog.cache import names_path
+
+    base = tmp_path / "cache"
+    catalog(tmp_path, Fetcher(), Clock()).cards()
+    assert names_path(base, "offline") == base / "models" / "names-offline.txt"
+    offline = names_file(base, "offline")
+    assert offline == sorted(offline)
+    assert {
+        "voxtral-mini-transcribe-3-0",
+        "voxtral-mini-transcribe-3",
+        "voxtral-mini-transcribe-latest",
+        "voxtral-small-transcribe-latest",
+        "voxtral-mini-2602",
+        "voxtral-mini-latest",
+    } <= set(offline)
+    assert "voxtral-small-latest" not in offline
+    assert not any("realtime" in name for name in offline)
+    assert names_file(base, "chat") == ["voxtral-small-2507", "voxtral-small-latest"]
+    assert set(names_file(base, "realtime")) == {
+        "voxtral-mini-transcribe-realtime-3-0",
+        "voxtral-mini-transcribe-realtime-3",
+        "voxtral-mini-transcribe-realtime-latest",
+        "voxtral-mini-transcribe-realtime-2602",
+    }
+    every = {name for kind in ("offline", "chat", "realtime") for name in names_file(base, kind)}
+    assert "mistral-small-2506" not in every  # takes no audio
+    text = (base / "models" / "names-chat.txt").read_text(encoding="utf-8")
+    assert text.endswith("\n") and "\n\n" not in text
+
+
+def test_name_lists_are_the_union_of_every_server_and_follow_a_refresh(tmp_path):
+    base = tmp_path / "cache"
+    clock = Clock()
+    catalog(tmp_path, Fetcher([card("voxtral-mini-2602")]), clock, server=None).cards()
+    assert names_file(base, "offline") == ["voxtral-mini-2602", "voxtral-mini-latest"]
+    assert names_file(base, "chat") == []
+    own = ModelCard(id="my-transcriber", aliases=("mine",), audio_transcription=True)
+    other = catalog(tmp_path, Fetcher([own]), clock, server=WHERE)
+    other.cards()
+    assert names_file(base, "offline") == [
+        "mine",
+        "my-transcriber",
+        "voxtral-mini-2602",
+        "voxtral-mini-latest",
+    ]
+    # A day later the server lists another model: the lists follow at the next store.
+    clock.now += CACHE_TTL_SECONDS
+    catalog(tmp_path, Fetcher([card("voxtral-small-2507")]), clock, server=WHERE).cards()
+    assert names_file(base, "offline") == ["voxtral-mini-2602", "voxtral-mini-latest"]
+    assert names_file(base, "chat") == ["voxtral-small-2507", "voxtral-small-latest"]
+
+
+def test_name_lists_leave_out_names_that_are_not_one_word(tmp_path):
+    from voxcli.catalog.cache import write_name_lists
+
+    base = tmp_path / "cache"
+    odd = ModelCard(
+        id="fine-1", aliases=("two words", "new\nline", "tab\there", ""), audio_transcription=True
+    )
+    catalog(tmp_path, Fetcher([odd]), Clock()).cards()
+    assert names_file(base, "offline") == ["fine-1"]
+    write_name_lists(base)  # unchanged lists are left alone
+    assert names_file(base, "offline") == ["fine-1"]
+
+
+def test_name_lists_are_written_atomically_and_their_failure_is_no_error(tmp_path, monkeypatch):
+    import voxcli.catalog.cache as cache_module
+
+    written: list[str] = []
+    real = cache_module.write_atomically
+
+    def spy(path: Path, text: str) -> None:
+        written.append(path.name)
+        real(path, text)
+
+    monkeypatch.setattr(cache_module, "write_atomically", spy)
+    catalog(tmp_path, Fetcher(), Clock()).cards()
+    assert sorted(written[1:]) == ["names-chat.txt", "names-offline.txt", "names-realtime.txt"]
+
+    def fail(path: Path, text: str) -> None:
+        if path.name.startswith("names-"):
+            raise OSError("disk full")
+        real(path, text)
+
+    monkeypatch.setattr(cache_module, "write_atomically", fail)
+    fetch = Fetcher([card("voxtral-mini-2602")])
+    fresh = catalog(tmp_path, fetch, Clock(), server="http://other")
+    assert fresh.lookup("voxtral-mini-2602") == card("voxtral-mini-2602")  # no error
+    assert fresh.path.is_file()

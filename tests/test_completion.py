@@ -15,11 +15,13 @@ import typer.main
 
 from tests.cli_runner import run_cli
 from voxcli.audio.formats import AUDIO_EXTENSIONS
+from voxcli.catalog.kinds import COMMAND_KINDS, DEFAULT_MODELS, KINDS, KNOWN_MODELS
 from voxcli.completion import SCRIPT_NAMES, SHELLS, render, scripts
 from voxcli.completion.generate import app_spec, command_spec, value_kind
 from voxcli.completion.install import script_path
 from voxcli.completion.scripts import live_command
 from voxcli.completion.spec import ValueKind
+from voxcli.completion.words import safe_word
 
 COMPLETIONS = Path(__file__).resolve().parents[1] / "completions"
 
@@ -78,14 +80,70 @@ def test_value_kind_precedence(fields, expected):
     assert value_kind(param(**fields))[0] is expected
 
 
-def test_value_kind_returns_choices_and_known_models():
-    from voxcli.options import KNOWN_MODELS
-
+def test_value_kind_returns_choices_and_the_models_of_the_commands_kind():
     assert value_kind(param(type=SimpleNamespace(choices=["srt", "vtt"]))) == (
         ValueKind.CHOICE,
         ("srt", "vtt"),
     )
-    assert value_kind(param(opts=["--model"])) == (ValueKind.CHOICE, tuple(KNOWN_MODELS))
+    model = param(opts=["--model", "-m"])
+    assert value_kind(model, ("transcribe",)) == (ValueKind.MODEL, KNOWN_MODELS["offline"])
+    assert value_kind(model, ("detect-lang",)) == (ValueKind.MODEL, KNOWN_MODELS["offline"])
+    assert value_kind(model, ("batch", "submit")) == (ValueKind.MODEL, KNOWN_MODELS["offline"])
+    assert value_kind(model, ("chat",)) == (ValueKind.MODEL, KNOWN_MODELS["chat"])
+    assert value_kind(model, ("live",)) == (ValueKind.MODEL, KNOWN_MODELS["realtime"])
+    # A command of no known kind: every known model, once each.
+    kind, every = value_kind(model, ("something-new",))
+    assert kind is ValueKind.CHOICE
+    assert sorted(every) == sorted({name for names in KNOWN_MODELS.values() for name in names})
+
+
+def test_known_models_are_todays_per_kind_with_the_default_first():
+    for kind in KINDS:
+        names = KNOWN_MODELS[kind]
+        assert names[0] == DEFAULT_MODELS[kind]
+        assert len(set(names)) == len(names)
+        for name in names:
+            safe_word(name)  # fit for a script unquoted
+    assert "voxtral-mini-transcribe-latest" in KNOWN_MODELS["offline"]
+    assert "voxtral-small-latest" not in KNOWN_MODELS["offline"]
+    assert KNOWN_MODELS["chat"] == ("voxtral-small-latest", "voxtral-small-2507")
+    assert "voxtral-mini-transcribe-realtime-latest" in KNOWN_MODELS["realtime"]
+    assert set(COMMAND_KINDS.values()) <= set(KINDS)
+
+
+def test_every_model_option_of_the_app_has_a_kind():
+    """A new command with --model must say (COMMAND_KINDS) which models it takes."""
+    found = {}
+    for command in app_spec(live_command()).walk():
+        for option in command.options:
+            if "--model" in option.names:
+                assert option.kind is ValueKind.MODEL, command.path
+                assert option.model_kind == COMMAND_KINDS[" ".join(command.path)]
+                assert option.choices == KNOWN_MODELS[option.model_kind]
+                found[" ".join(command.path)] = option.model_kind
+    assert found["transcribe"] == "offline"
+    assert found["detect-lang"] == "offline"
+    assert found["chat"] == "chat"
+    assert "models" not in found
+
+
+def test_scripts_look_for_the_name_lists_where_the_cache_writes_them():
+    from voxcli import paths
+    from voxcli.catalog.cache import names_path
+    from voxcli.completion.words import NAMES_FILE
+
+    env = {"XDG_CACHE_HOME": "/c", "HOME": "/h"}
+    for kind in KINDS:
+        expected = Path("/c") / NAMES_FILE.format(kind=kind)
+        assert names_path(paths.cache_dir(env), kind) == expected
+    home_only = {"HOME": "/h"}
+    assert names_path(paths.cache_dir(home_only), "chat") == Path("/h/.cache") / (
+        NAMES_FILE.format(kind="chat")
+    )
+    for shell in SHELLS:
+        script = render(shell, live_command())
+        assert "XDG_CACHE_HOME" in script and "names-" in script, shell
+        assert "python" not in script.lower().replace("python -m voxcli.completion", ""), shell
 
 
 def test_value_kind_reads_typers_own_type_descriptions():
@@ -346,6 +404,22 @@ def test_completion_commands_import_no_sdk_numpy_or_soundfile(argv):
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY=\n" in result.stderr, result.stderr
+
+
+def test_the_model_lists_cost_nothing_at_start_up():
+    """``voxcli.catalog.kinds`` is imported at start-up: standard library only."""
+    probe = (
+        "import sys; before = set(sys.modules); import voxcli.catalog.kinds; "
+        "print('\\n'.join(sorted(set(sys.modules) - before)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    outside = {
+        name for name in result.stdout.split() if name.split(".")[0] not in sys.stdlib_module_names
+    }
+    assert outside == {"voxcli", "voxcli.catalog", "voxcli.catalog.kinds"}
 
 
 def test_typers_dynamic_completion_options_stay_off():

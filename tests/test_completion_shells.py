@@ -12,10 +12,33 @@ from pathlib import Path
 
 import pytest
 
+from voxcli.catalog.kinds import KNOWN_MODELS
+
 COMPLETIONS = Path(__file__).resolve().parents[1] / "completions"
 ZSH_HARNESS = Path(__file__).resolve().parent / "shells" / "zsh_complete.zsh"
-MODELS = {"voxtral-mini-latest", "voxtral-small-latest", "voxtral-mini-2602"}
+OFFLINE = set(KNOWN_MODELS["offline"])
+CHAT = set(KNOWN_MODELS["chat"])
+MODELS = OFFLINE  # what transcribe's --model offers with no models cache
+CACHED = "voxtral-from-the-cache"
 FORMATS = {"text", "json", "jsonl", "srt", "vtt", "tsv"}
+
+
+@pytest.fixture
+def names_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty models cache under a fresh $XDG_CACHE_HOME; tests write names-KIND.txt."""
+    cache = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    models = cache / "voxcli" / "models"
+    models.mkdir(parents=True)
+    return models
+
+
+def write_names(names_dir: Path, kind: str, *names: str) -> None:
+    """A names file as the cache writes it, plus what a damaged or hostile one may hold."""
+    (names_dir / f"names-{kind}.txt").write_text("".join(f"{name}\n" for name in names))
+
+
+HOSTILE = ("$(touch pwned)", "`touch pwned`", "two words", "", "semi;colon", "star*")
 
 
 @pytest.fixture
@@ -103,7 +126,53 @@ def test_bash_understands_clusters_of_short_options(cwd):
 
 def test_bash_completes_model_names(cwd):
     assert set(bash_complete("voxcli transcribe --model ", cwd)) == MODELS
-    assert bash_complete("voxcli transcribe a.wav -m voxtral-s", cwd) == ["voxtral-small-latest"]
+    assert set(bash_complete("voxcli transcribe a.wav -m voxtral-small", cwd)) == {
+        "voxtral-small-transcribe-latest",
+        "voxtral-small-transcribe-3",
+    }
+
+
+def test_bash_offers_the_models_of_each_commands_kind(cwd, names_dir):
+    transcribe = bash_complete("voxcli transcribe -m ", cwd)
+    assert set(transcribe) == OFFLINE
+    assert "voxtral-mini-transcribe-latest" in transcribe
+    assert "voxtral-small-latest" not in transcribe
+    chat = bash_complete("voxcli chat --model ", cwd)
+    assert set(chat) == CHAT
+    assert "voxtral-small-latest" in chat
+    assert "voxtral-mini-transcribe-latest" not in chat
+    assert set(bash_complete("voxcli detect-lang --model=", cwd)) == OFFLINE
+    assert bash_complete("voxcli chat --model=voxtral-small-l", cwd) == ["voxtral-small-latest"]
+
+
+def test_bash_adds_the_names_in_the_models_cache(cwd, names_dir):
+    write_names(names_dir, "offline", CACHED, "voxtral-mini-2602", CACHED, *HOSTILE)
+    write_names(names_dir, "chat", "chat-from-the-cache")
+    offered = bash_complete("voxcli transcribe -m ", cwd)
+    assert set(offered) == OFFLINE | {CACHED}
+    assert len(offered) == len(set(offered))  # no name twice
+    assert bash_complete("voxcli transcribe -m voxtral-f", cwd) == [CACHED]
+    assert bash_complete("voxcli transcribe --model=voxtral-f", cwd) == [CACHED]
+    assert set(bash_complete("voxcli chat -m ", cwd)) == CHAT | {"chat-from-the-cache"}
+    assert not (cwd / "pwned").exists()  # names are never evaluated
+
+
+def test_bash_reads_the_cache_under_home_without_xdg_cache_home(cwd, tmp_path, monkeypatch):
+    home = tmp_path / "somebody"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    (home / ".cache" / "voxcli" / "models").mkdir(parents=True)
+    write_names(home / ".cache" / "voxcli" / "models", "offline", CACHED)
+    assert set(bash_complete("voxcli transcribe -m ", cwd)) == OFFLINE | {CACHED}
+
+
+def test_bash_is_silent_without_a_readable_names_file(cwd, names_dir, monkeypatch):
+    assert set(bash_complete("voxcli transcribe -m ", cwd)) == OFFLINE  # no file at all
+    (names_dir / "names-offline.txt").mkdir()  # not a file
+    assert set(bash_complete("voxcli transcribe -m ", cwd)) == OFFLINE
+    monkeypatch.setenv("XDG_CACHE_HOME", str(names_dir / "missing"))
+    assert set(bash_complete("voxcli chat -m ", cwd)) == CHAT
+    # (bash_complete asserts that nothing was written to stderr)
 
 
 def test_bash_completes_audio_files_and_directories_for_sources(cwd):
@@ -211,7 +280,36 @@ def test_fish_completes_option_values(cwd):
     assert set(fish_complete("voxcli transcribe --format ", cwd)) == FORMATS
     assert fish_complete("voxcli transcribe --format=s", cwd) == ["--format=srt"]
     assert set(fish_complete("voxcli transcribe -m ", cwd)) == MODELS
+    assert set(fish_complete("voxcli chat -m ", cwd)) == CHAT
     assert set(fish_complete("voxcli completion install ", cwd)) == {"bash", "zsh", "fish"}
+
+
+@needs_fish
+def test_fish_offers_each_commands_models_and_the_cached_names(cwd, names_dir):
+    transcribe = fish_complete("voxcli transcribe --model ", cwd)
+    assert "voxtral-mini-transcribe-latest" in transcribe
+    assert "voxtral-small-latest" not in transcribe
+    chat = fish_complete("voxcli chat -m ", cwd)
+    assert "voxtral-small-latest" in chat
+    assert "voxtral-mini-transcribe-latest" not in chat
+    write_names(names_dir, "offline", CACHED, "voxtral-mini-2602", *HOSTILE)
+    offered = fish_complete("voxcli transcribe -m ", cwd)
+    assert set(offered) == OFFLINE | {CACHED}
+    assert len(offered) == len(set(offered))
+    assert fish_complete("voxcli detect-lang --model=voxtral-f", cwd) == [f"--model={CACHED}"]
+    assert set(fish_complete("voxcli chat -m ", cwd)) == CHAT
+    assert not (cwd / "pwned").exists()
+
+
+@needs_fish
+def test_fish_is_silent_without_a_readable_names_file(cwd, names_dir, monkeypatch):
+    assert set(fish_complete("voxcli transcribe -m ", cwd)) == OFFLINE
+    (names_dir / "names-offline.txt").mkdir()
+    assert set(fish_complete("voxcli transcribe -m ", cwd)) == OFFLINE
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(names_dir / "nobody"))
+    assert set(fish_complete("voxcli chat -m ", cwd)) == CHAT
+    # (fish_complete asserts that nothing was written to stderr)
 
 
 @needs_fish
@@ -270,6 +368,51 @@ def test_zsh_completes_option_values(cwd, tmp_path):
     assert set(zsh_complete("voxcli transcribe --format ", cwd, tmp_path)) == FORMATS
     assert zsh_complete("voxcli transcribe --format=s", cwd, tmp_path) == ["srt"]
     assert set(zsh_complete("voxcli transcribe -m ", cwd, tmp_path)) == MODELS
+    assert set(zsh_complete("voxcli chat --model=", cwd, tmp_path)) == CHAT
+
+
+@needs_zsh
+def test_zsh_offers_each_commands_models_and_the_cached_names(cwd, tmp_path, names_dir):
+    transcribe = zsh_complete("voxcli transcribe --model ", cwd, tmp_path)
+    assert "voxtral-mini-transcribe-latest" in transcribe
+    assert "voxtral-small-latest" not in transcribe
+    chat = zsh_complete("voxcli chat -m ", cwd, tmp_path)
+    assert "voxtral-small-latest" in chat
+    assert "voxtral-mini-transcribe-latest" not in chat
+    write_names(names_dir, "offline", CACHED, "voxtral-mini-2602", *HOSTILE)
+    assert set(zsh_complete("voxcli transcribe -m ", cwd, tmp_path)) == OFFLINE | {CACHED}
+    assert zsh_complete("voxcli detect-lang --model=voxtral-f", cwd, tmp_path) == [CACHED]
+    assert set(zsh_complete("voxcli chat -m ", cwd, tmp_path)) == CHAT
+    assert not (cwd / "pwned").exists()
+
+
+def zsh_model_names(kind: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Call the script's model-name function directly, with compadd printing its words."""
+    script = (
+        "autoload -Uz compinit && compinit -u -D && "
+        f"source {shlex.quote(str(COMPLETIONS / '_voxcli'))} && "
+        'compadd() { print -rl -- "${(@P)argv[-1]}" } && expl=() && '
+        f"__voxcli_model_names {kind} static-one static-two"
+    )
+    return subprocess.run(
+        ["zsh", "-f", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@needs_zsh
+def test_zsh_is_silent_without_a_readable_names_file(cwd, names_dir, monkeypatch):
+    result = zsh_model_names("offline", cwd)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "static-one\nstatic-two\n", "")
+    (names_dir / "names-offline.txt").mkdir()
+    result = zsh_model_names("offline", cwd)
+    assert (result.stdout, result.stderr) == ("static-one\nstatic-two\n", "")
+    write_names(names_dir, "chat", "static-two", CACHED, *HOSTILE)
+    result = zsh_model_names("chat", cwd)
+    assert (result.stdout, result.stderr) == (f"static-one\nstatic-two\n{CACHED}\n", "")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(names_dir / "nobody"))
+    result = zsh_model_names("chat", cwd)
+    assert (result.stdout, result.stderr) == ("static-one\nstatic-two\n", "")
 
 
 @needs_zsh

@@ -12,15 +12,14 @@ REQUEST = "Request"
 
 FormatName = Literal[FORMATS]  # type: ignore[valid-type]
 
-KNOWN_MODELS = ("voxtral-mini-latest", "voxtral-small-latest", "voxtral-mini-2602")
-
 ModelOpt = Annotated[
     str | None,
     typer.Option(
         "--model",
         "-m",
         metavar="NAME",
-        help="Model to use (default: voxtral-mini-latest; env VOXCLI_MODEL).",
+        help="Model to use (each command has its own default; voxcli models lists what each "
+        "model can do).",
         show_default=False,
         rich_help_panel=REQUEST,
     ),

@@ -5,6 +5,10 @@
 ``os.replace``) and a file that cannot be read or parsed is treated as absent. Fetching is
 injected (``fetch``), so this module knows nothing of the SDK.
 
+Each time a catalogue is stored, ``<cache_dir>/models/names-<kind>.txt`` (one per
+:data:`~voxcli.catalog.kinds.KINDS`) is rewritten too: every id and alias of that kind in
+any server's file, one a line, for the shell completion scripts to read without Python.
+
 When the models endpoint is unavailable (``fetch`` raises :class:`~voxcli.errors.ApiError`:
 a gateway without it, a network failure, a server error), :meth:`ModelCatalog.lookup`
 returns :class:`Unchecked` with the reason, and the command goes ahead without checking.
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from voxcli.catalog.card import ModelCard, find_card, parse_cards
+from voxcli.catalog.kinds import KINDS, Kind
 from voxcli.errors import ApiError
 
 CACHE_VERSION = 1
@@ -56,15 +61,35 @@ def cache_path(cache_dir: Path, server_url: str | None) -> Path:
     return models_dir(cache_dir) / f"{hashlib.sha256(server.encode()).hexdigest()}.json"
 
 
+def names_path(cache_dir: Path, kind: Kind) -> Path:
+    """The plain-text list of the model names of one kind, for the completion scripts."""
+    return models_dir(cache_dir) / f"names-{kind}.txt"
+
+
 def cached_model_ids(cache_dir: Path) -> list[str]:
     """Every model name (ids and aliases) in any server's cache file, sorted; expired files
     count too, damaged ones do not. Reads files only (for shell completion)."""
-    names: set[str] = set()
-    for path in sorted(models_dir(cache_dir).glob("*.json")):
-        entry = _read_entry(path)
-        if entry is not None:
-            names.update(name for card in entry[2] for name in card.names)
-    return sorted(names)
+    return sorted({name for card in _cached_cards(cache_dir) for name in card.names})
+
+
+def write_name_lists(cache_dir: Path) -> None:
+    """Rewrite ``names-<kind>.txt`` for every kind: the ids and aliases of the cards of that
+    kind in any server's cache file (expired ones too), sorted, one a line. A list that
+    has not changed is left alone; names with blanks or control characters are left out
+    (they could not be one line, nor one word in a shell)."""
+    names: dict[Kind, set[str]] = {kind: set() for kind in KINDS}
+    for card in _cached_cards(cache_dir):
+        for kind in card.kinds:
+            names[kind].update(name for name in card.names if _is_one_word(name))
+    for kind in KINDS:
+        path = names_path(cache_dir, kind)
+        text = "".join(f"{name}\n" for name in sorted(names[kind]))
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                continue
+        except (OSError, UnicodeDecodeError):
+            pass
+        write_atomically(path, text)
 
 
 class ModelCatalog:
@@ -167,6 +192,7 @@ class ModelCatalog:
         }
         self._cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as parts
         write_atomically(self.path, json.dumps(entry))  # ASCII: lone surrogates too
+        write_name_lists(self._cache_dir)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -188,6 +214,20 @@ def write_atomically(path: Path, text: str) -> None:
 
 def _server_key(server_url: str | None) -> str:
     return (server_url or DEFAULT_SERVER_URL).rstrip("/")
+
+
+def _cached_cards(cache_dir: Path) -> list[ModelCard]:
+    """The cards of every readable cache file, expired or not, in file-name order."""
+    cards: list[ModelCard] = []
+    for path in sorted(models_dir(cache_dir).glob("*.json")):
+        entry = _read_entry(path)
+        if entry is not None:
+            cards.extend(entry[2])
+    return cards
+
+
+def _is_one_word(name: str) -> bool:
+    return bool(name) and name.isprintable() and not any(ch.isspace() for ch in name)
 
 
 def _read_entry(path: Path) -> tuple[str, float, tuple[ModelCard, ...]] | None:

@@ -29,3 +29,34 @@ KIND_LABELS: Mapping[Kind, str] = {
     "chat": "chat with audio",
 }
 """How messages name each kind."""
+
+KNOWN_MODELS: Mapping[Kind, tuple[str, ...]] = {
+    "offline": (
+        DEFAULT_TRANSCRIBE_MODEL,
+        "voxtral-mini-transcribe-3",
+        "voxtral-mini-transcribe-3-0",
+        "voxtral-small-transcribe-latest",
+        "voxtral-small-transcribe-3",
+        "voxtral-mini-2602",
+        "voxtral-mini-latest",
+    ),
+    "realtime": (
+        DEFAULT_REALTIME_MODEL,
+        "voxtral-mini-transcribe-realtime-3",
+        "voxtral-mini-transcribe-realtime-3-0",
+        "voxtral-mini-transcribe-realtime-2602",
+    ),
+    "chat": (DEFAULT_CHAT_MODEL, "voxtral-small-2507"),
+}
+"""The Mistral models of each kind that shell completion offers, the default first (the
+scripts add the names found in the local models cache; nothing checks against this list)."""
+
+COMMAND_KINDS: Mapping[str, Kind] = {
+    "transcribe": "offline",
+    "detect-lang": "offline",
+    "batch submit": "offline",
+    "chat": "chat",
+    "live": "realtime",
+}
+"""The kind of model each command's ``--model`` names, by command path (words joined by
+spaces, as in the completion scripts)."""

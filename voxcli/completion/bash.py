@@ -3,12 +3,21 @@ package needed)."""
 
 from __future__ import annotations
 
-from voxcli.completion.spec import CommandSpec, ValueKind
-from voxcli.completion.words import HEADER, audio_suffixes, path_key, safe_word, single_quote
+from voxcli.completion.spec import CommandSpec, OptionSpec, ValueKind
+from voxcli.completion.words import (
+    HEADER,
+    NAMES_FILE,
+    SAFE_CHARS,
+    audio_suffixes,
+    path_key,
+    safe_word,
+    single_quote,
+)
 
 _VALUE_KINDS = {
     ValueKind.NONE: "none",
     ValueKind.CHOICE: "choice",
+    ValueKind.MODEL: "choice",  # "model-KIND" when the option names its kind
     ValueKind.AUDIO: "audio",
     ValueKind.DIR: "dir",
     ValueKind.FILE: "file",
@@ -26,7 +35,10 @@ def render(root: CommandSpec) -> str:
         _options(commands),
         _option_kind(commands),
         _argument_kind(commands),
-        _MAIN.replace("@AUDIO@", _audio_pattern()).replace("@NAME@", root.name),
+        _MAIN.replace("@AUDIO@", _audio_pattern())
+        .replace("@NAMES@", NAMES_FILE.format(kind="$2"))
+        .replace("@SAFE@", SAFE_CHARS)
+        .replace("@NAME@", root.name),
     ]
     return "\n".join(parts)
 
@@ -73,7 +85,7 @@ def _option_kind(commands: list[CommandSpec]) -> str:
             patterns = [single_quote(f"{path_key(c.path)}|{safe_word(n)}") for n in option.names]
             choices = " ".join(safe_word(w) for w in option.choices)
             arms.append(
-                (patterns, f"kind={_VALUE_KINDS[option.kind]} choices={single_quote(choices)}")
+                (patterns, f"kind={_option_kind_word(option)} choices={single_quote(choices)}")
             )
     return _case(
         "__voxcli_option",
@@ -82,6 +94,12 @@ def _option_kind(commands: list[CommandSpec]) -> str:
         arms,
         "return 1",
     )
+
+
+def _option_kind_word(option: OptionSpec) -> str:
+    if option.kind is ValueKind.MODEL and option.model_kind:
+        return f"model-{safe_word(option.model_kind)}"
+    return _VALUE_KINDS[option.kind]
 
 
 def _argument_kind(commands: list[CommandSpec]) -> str:
@@ -132,10 +150,26 @@ __voxcli_audio_files() {
     done
 }
 
+# Model names starting with $1: those in $choices, then those the models cache lists
+# for kind $2 (one a line; a name with other characters than @SAFE@ is skipped:
+# compgen -W would expand it). No file, no names, no message.
+__voxcli_model_names() {
+    local name seen=" $choices " file=${XDG_CACHE_HOME:-$HOME/.cache}/@NAMES@
+    compgen -W "$choices" -- "$1"
+    [[ -f $file && -r $file ]] || return 0
+    while IFS= read -r name || [[ -n $name ]]; do
+        [[ -n $name && $name != *[!@SAFE@]* && $seen != *" $name "* ]] || continue
+        seen+="$name "
+        [[ $name == "$1"* ]] && printf '%s\n' "$name"
+    done 2>/dev/null <"$file"
+    return 0
+}
+
 # Complete the value $1 (a $kind with $choices), each reply prefixed with $prefix.
 __voxcli_value() {
     case $kind in
         choice) __voxcli_reply compgen -W "$choices" -- "$1" ;;
+        model-*) __voxcli_reply __voxcli_model_names "$1" "${kind#model-}" ;;
         audio) __voxcli_reply __voxcli_audio_files "$1" ;;
         dir) __voxcli_reply compgen -d -- "$1" ;;
         file) __voxcli_reply compgen -f -- "$1" ;;

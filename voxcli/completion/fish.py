@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from voxcli.catalog.kinds import Kind
 from voxcli.completion.spec import CommandSpec, OptionSpec, ValueKind
-from voxcli.completion.words import HEADER, audio_suffixes, path_key, safe_word, single_quote
+from voxcli.completion.words import (
+    HEADER,
+    NAMES_FILE,
+    SAFE_CHARS,
+    audio_suffixes,
+    path_key,
+    safe_word,
+    single_quote,
+)
 
 
 def render(root: CommandSpec) -> str:
@@ -11,7 +20,12 @@ def render(root: CommandSpec) -> str:
     commands = root.walk()
     lines = [f"# fish completion for {name}", f"# {HEADER}", ""]
     lines += _state_function(name, commands)
-    lines += _HELPERS.replace("@AUDIO@", "|".join(audio_suffixes())).splitlines()
+    lines += (
+        _HELPERS.replace("@AUDIO@", "|".join(audio_suffixes()))
+        .replace("@NAMES@", NAMES_FILE.format(kind="$argv[1]"))
+        .replace("@SAFE@", SAFE_CHARS)
+        .splitlines()
+    )
     lines += [
         "",
         "# Nothing but what is listed below: no file names unless a value is a path.",
@@ -51,15 +65,19 @@ def _option(option: OptionSpec) -> str:
         else:
             flags += f" -o {option_name[1:]}"
     if option.takes_value:
-        flags += " -r" + _value(option.kind, option.choices)
+        flags += " -r" + _value(option.kind, option.choices, option.model_kind)
     if option.help:
         flags += f" -d {single_quote(option.help)}"
     return flags
 
 
-def _value(kind: ValueKind, choices: tuple[str, ...]) -> str:
-    if kind is ValueKind.CHOICE:
-        return " -f -a " + single_quote(" ".join(safe_word(c) for c in choices))
+def _value(kind: ValueKind, choices: tuple[str, ...], model_kind: Kind | None = None) -> str:
+    words = " ".join(safe_word(c) for c in choices)
+    if kind is ValueKind.MODEL and model_kind:
+        call = f"__voxcli_model_names {safe_word(model_kind)} {words}".rstrip()
+        return " -f -a " + single_quote(f"({call})")
+    if kind in (ValueKind.CHOICE, ValueKind.MODEL):
+        return " -f -a " + single_quote(words)
     if kind is ValueKind.AUDIO:
         return " -f -a '(__voxcli_audio_files)'"
     if kind is ValueKind.DIR:
@@ -154,6 +172,22 @@ function __voxcli_token
     set -l token (commandline -ct)
     string replace -r -- '^--[^=]*=' '' "$token"
     return 0
+end
+
+# Model names of kind $argv[1]: the known ones (the other arguments), then those the models
+# cache lists, one a line (a name with other characters than @SAFE@ is skipped).
+# No file, no names, no message.
+function __voxcli_model_names
+    set -l models $argv[2..-1]
+    set -l cache "$XDG_CACHE_HOME"
+    test -n "$cache"; or set cache "$HOME/.cache"
+    set -l file "$cache/@NAMES@"
+    if test -f "$file" -a -r "$file"
+        for name in (string match -r -- '^[@SAFE@]+$' <"$file" 2>/dev/null)
+            contains -- $name $models; or set -a models $name
+        end
+    end
+    printf '%s\n' $models
 end
 
 # Audio files (by extension, any case) and directories to descend into.

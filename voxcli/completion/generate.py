@@ -12,12 +12,15 @@ import enum
 from collections.abc import Iterable
 from typing import Any
 
+from voxcli.catalog.kinds import COMMAND_KINDS, KINDS, KNOWN_MODELS, Kind
 from voxcli.completion.spec import ArgumentSpec, CommandSpec, OptionSpec, ValueKind
+from voxcli.completion.words import path_key
 
 AUDIO_NAMES = frozenset({"SOURCE", "SOURCES", "AUDIO", "AUDIO_FILE", "FILE_OR_URL"})
 """Argument names/metavars that mean "an audio file" (completed by extension)."""
 MODEL_OPTIONS = frozenset({"--model"})
-"""Options whose value is a model name (completed from ``voxcli.options.KNOWN_MODELS``)."""
+"""Options whose value is a model name: completed from ``KNOWN_MODELS`` of the command's
+kind (``COMMAND_KINDS`` in :mod:`voxcli.catalog.kinds`), and the local models cache."""
 DIR_METAVARS = frozenset({"DIR", "DIRECTORY"})
 FILE_METAVARS = frozenset({"PATH", "FILE", "FILENAME"})
 
@@ -43,7 +46,7 @@ def command_spec(
         if getattr(param, "param_type_name", "") == "argument":
             arguments.append(_argument_spec(param))
         else:
-            options.extend(_option_specs(param, markup))
+            options.extend(_option_specs(param, markup, path))
     subcommands = []
     for sub_name, sub in sorted(getattr(command, "commands", {}).items()):
         if not getattr(sub, "hidden", False):
@@ -58,13 +61,16 @@ def command_spec(
     )
 
 
-def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
-    """What the value of *param* completes to, and its fixed words if any.
+def value_kind(param: Any, path: tuple[str, ...] = ()) -> tuple[ValueKind, tuple[str, ...]]:
+    """What the value of *param* (of the command at *path*) completes to, and its fixed
+    words if any.
 
     Precedence, first match wins:
     1. takes no value (a flag or a counter)                 -> NONE
     2. has fixed choices (Choice, Enum, Literal)            -> CHOICE with them
-    3. is ``--model``                                       -> CHOICE with the known models
+    3. is ``--model``                                       -> MODEL with the known models
+       of the command's kind (:func:`model_kind`); of a command of no known kind, CHOICE
+       with every known model
     4. is named or shown as SOURCE/AUDIO (``--audio`` too)  -> AUDIO
     5. a path that must be a directory, or metavar DIR      -> DIR
     6. any other path, or metavar PATH/FILE                 -> FILE
@@ -76,23 +82,30 @@ def value_kind(param: Any) -> tuple[ValueKind, tuple[str, ...]]:
     if choices:
         return ValueKind.CHOICE, choices
     if MODEL_OPTIONS.intersection(getattr(param, "opts", ())):
-        from voxcli.options import KNOWN_MODELS
-
-        return ValueKind.CHOICE, tuple(KNOWN_MODELS)
+        kind = model_kind(path)
+        if kind is None:
+            every = (name for each in KINDS for name in KNOWN_MODELS[each])
+            return ValueKind.CHOICE, tuple(dict.fromkeys(every))
+        return ValueKind.MODEL, KNOWN_MODELS[kind]
     metavar = (getattr(param, "metavar", None) or "").upper()
     name = (getattr(param, "name", None) or "").upper()
     if metavar in AUDIO_NAMES or name in AUDIO_NAMES:
         return ValueKind.AUDIO, ()
-    path = _path_kind(param)
-    if path == "dir" or (path is None and metavar in DIR_METAVARS):
+    path_kind = _path_kind(param)
+    if path_kind == "dir" or (path_kind is None and metavar in DIR_METAVARS):
         return ValueKind.DIR, ()
-    if path is not None or metavar in FILE_METAVARS:
+    if path_kind is not None or metavar in FILE_METAVARS:
         return ValueKind.FILE, ()
     return ValueKind.TEXT, ()
 
 
-def _option_specs(param: Any, markup: bool) -> Iterable[OptionSpec]:
-    kind, choices = value_kind(param)
+def model_kind(path: tuple[str, ...]) -> Kind | None:
+    """The kind of model the ``--model`` of the command at *path* names, if known."""
+    return COMMAND_KINDS.get(path_key(path))
+
+
+def _option_specs(param: Any, markup: bool, path: tuple[str, ...]) -> Iterable[OptionSpec]:
+    kind, choices = value_kind(param, path)
     help_text = _first_sentence(getattr(param, "help", None) or "", markup)
     metavar = str(getattr(param, "metavar", None) or (param.name or "value")).upper()
     repeatable = bool(getattr(param, "multiple", False) or getattr(param, "count", False))
@@ -103,6 +116,7 @@ def _option_specs(param: Any, markup: bool) -> Iterable[OptionSpec]:
         help=help_text,
         metavar=metavar,
         repeatable=repeatable,
+        model_kind=model_kind(path) if kind is ValueKind.MODEL else None,
     )
     # The "off" side of a --flag/--no-flag pair.
     if getattr(param, "secondary_opts", None):

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from voxcli.catalog.kinds import Kind
+
 
 class ValueKind(str, Enum):
     """What a value (of an option or argument) completes to."""
 
     NONE = "none"  # a flag: takes no value
     CHOICE = "choice"  # one of fixed words (``choices``)
+    MODEL = "model"  # a model name: ``choices``, plus the cached names of ``model_kind``
     AUDIO = "audio"  # audio files, and directories to descend into
     DIR = "dir"  # directories only
     FILE = "file"  # any file
@@ -19,7 +22,10 @@ class ValueKind(str, Enum):
 
 @dataclass(frozen=True)
 class OptionSpec:
-    """One option: all its names (``--format``, ``-f``), and what its value completes to."""
+    """One option: all its names (``--format``, ``-f``), and what its value completes to.
+
+    A :attr:`ValueKind.MODEL` value completes to ``choices`` (the known models of
+    ``model_kind``) and to the names the local models cache lists for ``model_kind``."""
 
     names: tuple[str, ...]
     kind: ValueKind
@@ -27,6 +33,7 @@ class OptionSpec:
     help: str = ""
     metavar: str = ""
     repeatable: bool = False
+    model_kind: Kind | None = None
 
     @property
     def takes_value(self) -> bool:

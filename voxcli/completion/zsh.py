@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 
+from voxcli.catalog.kinds import Kind
 from voxcli.completion.spec import ArgumentSpec, CommandSpec, OptionSpec, ValueKind
-from voxcli.completion.words import HEADER, audio_suffixes, safe_word, single_quote
+from voxcli.completion.words import (
+    HEADER,
+    NAMES_FILE,
+    SAFE_CHARS,
+    audio_suffixes,
+    safe_word,
+    single_quote,
+)
 
 AUDIO_FUNCTION = "_voxcli_audio_files"
+MODELS_FUNCTION = "__voxcli_model_names"
 
 
 def render(root: CommandSpec) -> str:
@@ -20,6 +29,11 @@ def render(root: CommandSpec) -> str:
         f"{AUDIO_FUNCTION}() {{",
         f"    _files -g {single_quote(_audio_glob())}",
         "}",
+        "",
+        *_MODELS.replace("@FUNCTION@", MODELS_FUNCTION)
+        .replace("@NAMES@", NAMES_FILE.format(kind="$1"))
+        .replace("@SAFE@", SAFE_CHARS)
+        .splitlines(),
         "",
     ]
     parts += [_function(root.name, command) for command in root.walk()]
@@ -98,7 +112,7 @@ def _option_specs(option: OptionSpec) -> list[str]:
     names = [safe_word(n) for n in option.names]
     if option.takes_value:
         names = [n + ("=" if n.startswith("--") else "+") for n in names]
-    value = _value(option.metavar.lower(), option.kind, option.choices)
+    value = _value(option.metavar.lower(), option.kind, option.choices, option.model_kind)
     tail = f"[{_escape(option.help)}]{value}"
     if len(names) == 1:
         return [single_quote(("*" if option.repeatable else "") + names[0] + tail)]
@@ -125,18 +139,40 @@ def _argument_specs(arguments: tuple[ArgumentSpec, ...]) -> list[str]:
     return specs
 
 
-def _value(message: str, kind: ValueKind, choices: tuple[str, ...]) -> str:
+def _value(
+    message: str, kind: ValueKind, choices: tuple[str, ...], model_kind: Kind | None = None
+) -> str:
     """The ``:message:action`` part of a spec ('' for a flag)."""
     if kind is ValueKind.NONE:
         return ""
+    words = " ".join(safe_word(c) for c in choices)
+    if kind is ValueKind.MODEL and model_kind:
+        # In braces: _arguments evaluates it with $expl set, adding no arguments of its own.
+        call = f"{MODELS_FUNCTION} {safe_word(model_kind)} {words}".rstrip()
+        return f":{_escape(message)}:{{{call}}}"
     actions = {
-        ValueKind.CHOICE: "(" + " ".join(safe_word(c) for c in choices) + ")",
+        ValueKind.CHOICE: f"({words})",
+        ValueKind.MODEL: f"({words})",
         ValueKind.AUDIO: AUDIO_FUNCTION,
         ValueKind.DIR: "_files -/",
         ValueKind.FILE: "_files",
         ValueKind.TEXT: " ",
     }
     return f":{_escape(message)}:{actions[kind]}"
+
+
+_MODELS = r"""# Model names of kind $1: the known ones (the other arguments), then those the models
+# cache lists, one a line (a name with other characters than @SAFE@ is skipped).
+# No file, no names, no message. Called by _arguments, which sets $expl.
+@FUNCTION@() {
+    local file=${XDG_CACHE_HOME:-$HOME/.cache}/@NAMES@
+    local -aU models
+    models=("${@[2,-1]}")
+    if [[ -f $file && -r $file ]]; then
+        models+=(${${(f)"$(<$file)"}:#*[^@SAFE@]*})
+    fi 2>/dev/null
+    compadd "${expl[@]}" -a models
+}"""
 
 
 def _escape(text: str) -> str:
