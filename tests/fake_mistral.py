@@ -2084,8 +2084,8 @@ def _dig(obj: Any, *keys: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python tests/fake_mistral.py [--port N] [--latency S] [--require-key]``: serve in
-    the foreground until Ctrl-C or SIGTERM."""
+    """``python tests/fake_mistral.py [--port N] [--latency S] [--require-key]``: serve the
+    HTTP API and the realtime WebSocket in the foreground until Ctrl-C or SIGTERM."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Run the fake Mistral API server.")
@@ -2108,6 +2108,9 @@ def main(argv: list[str] | None = None) -> int:
     with fake:
         if args.require_key:
             fake.require_key(TEST_API_KEY)
+        from fake_realtime import FakeRealtime  # the realtime WebSocket, on the same port
+
+        FakeRealtime(fake).install()
         print(f"export MISTRAL_SERVER_URL={fake.url} MISTRAL_API_KEY={TEST_API_KEY}", flush=True)
         while not stop.wait(0.5):  # a timeout keeps the main thread responsive to signals
             pass

@@ -44,7 +44,8 @@ def terminate_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _exit_now(signum: int, frame: FrameType | None) -> None:
+def exit_at_once(signum: int, frame: FrameType | None) -> None:
+    """Say so and end the process now (a second signal while cleaning up)."""
     code = ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED
     try:
         sys.stderr.write("voxcli: error: interrupted again, exiting at once\n")
@@ -59,7 +60,7 @@ def exit_on_next() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, _exit_now) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, exit_at_once) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:

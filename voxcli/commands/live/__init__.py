@@ -1,0 +1,1 @@
+"""``voxcli live``: :mod:`.command` (flags), :mod:`.request` (rules), :mod:`.run`."""

@@ -1,0 +1,1 @@
+"""``voxcli live``: realtime transcription (session driver, audio sources, sinks)."""
