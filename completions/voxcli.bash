@@ -4,7 +4,8 @@
 # Subcommands of the command path $1, in $choices; fails for a command that has none.
 __voxcli_subcommands() {
     case $1 in
-        '') choices='chat completion detect-lang models transcribe' ;;
+        '') choices='batch chat completion detect-lang live models transcribe' ;;
+        'batch') choices='cancel collect list status submit' ;;
         'completion') choices='install show' ;;
         *) return 1 ;;
     esac
@@ -14,13 +15,20 @@ __voxcli_subcommands() {
 __voxcli_options() {
     case $1 in
         '') choices='--version -V --debug --help -h' ;;
+        'batch') choices='--help -h' ;;
+        'batch cancel') choices='--api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
+        'batch collect') choices='--output-dir -d --format -f --report --keep-uploads --wait --poll --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
+        'batch list') choices='--remote --format -f --api-key-file --server-url --timeout --retries --debug --help -h' ;;
+        'batch status') choices='--format -f --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
+        'batch submit') choices='--output-dir -d --model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --upload --split-minutes --format -f --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --recursive -r --files-from --skip-existing --dry-run --retry-failed --timeout-hours --again --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
         'chat') choices='--prompt -p --system -s --model -m --temperature --max-tokens --upload-threshold --stream --no-stream --json --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'completion') choices='--help -h' ;;
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
         'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
+        'live') choices='--list-devices --device --rate --encoding --pace --duration --model -m --language -l --diarize --speaker --bias --bias-file --delay --end-silence --no-turns --format -f --output -o --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'models') choices='--format -f --all -a --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --report --stream --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --min-age --report --stream --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -32,6 +40,80 @@ __voxcli_option() {
         '|--version'|'|-V') kind=none choices='' ;;
         '|--debug') kind=none choices='' ;;
         '|--help'|'|-h') kind=none choices='' ;;
+        'batch|--help'|'batch|-h') kind=none choices='' ;;
+        'batch cancel|--api-key-file') kind=file choices='' ;;
+        'batch cancel|--server-url') kind=text choices='' ;;
+        'batch cancel|--timeout') kind=text choices='' ;;
+        'batch cancel|--retries') kind=text choices='' ;;
+        'batch cancel|--quiet'|'batch cancel|-q') kind=none choices='' ;;
+        'batch cancel|--debug') kind=none choices='' ;;
+        'batch cancel|--help'|'batch cancel|-h') kind=none choices='' ;;
+        'batch collect|--output-dir'|'batch collect|-d') kind=dir choices='' ;;
+        'batch collect|--format'|'batch collect|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
+        'batch collect|--report') kind=file choices='' ;;
+        'batch collect|--keep-uploads') kind=none choices='' ;;
+        'batch collect|--wait') kind=none choices='' ;;
+        'batch collect|--poll') kind=text choices='' ;;
+        'batch collect|--api-key-file') kind=file choices='' ;;
+        'batch collect|--server-url') kind=text choices='' ;;
+        'batch collect|--timeout') kind=text choices='' ;;
+        'batch collect|--retries') kind=text choices='' ;;
+        'batch collect|--jobs'|'batch collect|-j') kind=text choices='' ;;
+        'batch collect|--verbose'|'batch collect|-v') kind=none choices='' ;;
+        'batch collect|--quiet'|'batch collect|-q') kind=none choices='' ;;
+        'batch collect|--debug') kind=none choices='' ;;
+        'batch collect|--help'|'batch collect|-h') kind=none choices='' ;;
+        'batch list|--remote') kind=none choices='' ;;
+        'batch list|--format'|'batch list|-f') kind=choice choices='text json' ;;
+        'batch list|--api-key-file') kind=file choices='' ;;
+        'batch list|--server-url') kind=text choices='' ;;
+        'batch list|--timeout') kind=text choices='' ;;
+        'batch list|--retries') kind=text choices='' ;;
+        'batch list|--debug') kind=none choices='' ;;
+        'batch list|--help'|'batch list|-h') kind=none choices='' ;;
+        'batch status|--format'|'batch status|-f') kind=choice choices='text json' ;;
+        'batch status|--api-key-file') kind=file choices='' ;;
+        'batch status|--server-url') kind=text choices='' ;;
+        'batch status|--timeout') kind=text choices='' ;;
+        'batch status|--retries') kind=text choices='' ;;
+        'batch status|--quiet'|'batch status|-q') kind=none choices='' ;;
+        'batch status|--debug') kind=none choices='' ;;
+        'batch status|--help'|'batch status|-h') kind=none choices='' ;;
+        'batch submit|--output-dir'|'batch submit|-d') kind=dir choices='' ;;
+        'batch submit|--model'|'batch submit|-m') kind=model-offline choices='voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest' ;;
+        'batch submit|--language'|'batch submit|-l') kind=text choices='' ;;
+        'batch submit|--timestamps'|'batch submit|-t') kind=choice choices='segment word' ;;
+        'batch submit|--diarize') kind=none choices='' ;;
+        'batch submit|--bias') kind=text choices='' ;;
+        'batch submit|--bias-file') kind=file choices='' ;;
+        'batch submit|--speaker') kind=text choices='' ;;
+        'batch submit|--temperature') kind=text choices='' ;;
+        'batch submit|--upload') kind=choice choices='auto original' ;;
+        'batch submit|--split-minutes') kind=text choices='' ;;
+        'batch submit|--format'|'batch submit|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
+        'batch submit|--max-line-width') kind=text choices='' ;;
+        'batch submit|--max-lines') kind=text choices='' ;;
+        'batch submit|--max-cue-duration') kind=text choices='' ;;
+        'batch submit|--min-cue-duration') kind=text choices='' ;;
+        'batch submit|--max-chars-per-second') kind=text choices='' ;;
+        'batch submit|--highlight-words') kind=none choices='' ;;
+        'batch submit|--text-width') kind=text choices='' ;;
+        'batch submit|--recursive'|'batch submit|-r') kind=none choices='' ;;
+        'batch submit|--files-from') kind=file choices='' ;;
+        'batch submit|--skip-existing') kind=none choices='' ;;
+        'batch submit|--dry-run') kind=none choices='' ;;
+        'batch submit|--retry-failed') kind=text choices='' ;;
+        'batch submit|--timeout-hours') kind=text choices='' ;;
+        'batch submit|--again') kind=none choices='' ;;
+        'batch submit|--api-key-file') kind=file choices='' ;;
+        'batch submit|--server-url') kind=text choices='' ;;
+        'batch submit|--timeout') kind=text choices='' ;;
+        'batch submit|--retries') kind=text choices='' ;;
+        'batch submit|--jobs'|'batch submit|-j') kind=text choices='' ;;
+        'batch submit|--verbose'|'batch submit|-v') kind=none choices='' ;;
+        'batch submit|--quiet'|'batch submit|-q') kind=none choices='' ;;
+        'batch submit|--debug') kind=none choices='' ;;
+        'batch submit|--help'|'batch submit|-h') kind=none choices='' ;;
         'chat|--prompt'|'chat|-p') kind=text choices='' ;;
         'chat|--system'|'chat|-s') kind=text choices='' ;;
         'chat|--model'|'chat|-m') kind=model-chat choices='voxtral-small-latest voxtral-small-2507' ;;
@@ -63,6 +145,31 @@ __voxcli_option() {
         'detect-lang|--quiet'|'detect-lang|-q') kind=none choices='' ;;
         'detect-lang|--debug') kind=none choices='' ;;
         'detect-lang|--help'|'detect-lang|-h') kind=none choices='' ;;
+        'live|--list-devices') kind=none choices='' ;;
+        'live|--device') kind=text choices='' ;;
+        'live|--rate') kind=text choices='' ;;
+        'live|--encoding') kind=choice choices='pcm_s16le pcm_s32le pcm_f16le pcm_f32le pcm_mulaw pcm_alaw' ;;
+        'live|--pace') kind=text choices='' ;;
+        'live|--duration') kind=text choices='' ;;
+        'live|--model'|'live|-m') kind=model-realtime choices='voxtral-mini-transcribe-realtime-latest voxtral-mini-transcribe-realtime-3 voxtral-mini-transcribe-realtime-3-0 voxtral-mini-transcribe-realtime-2602' ;;
+        'live|--language'|'live|-l') kind=text choices='' ;;
+        'live|--diarize') kind=none choices='' ;;
+        'live|--speaker') kind=text choices='' ;;
+        'live|--bias') kind=text choices='' ;;
+        'live|--bias-file') kind=file choices='' ;;
+        'live|--delay') kind=text choices='' ;;
+        'live|--end-silence') kind=text choices='' ;;
+        'live|--no-turns') kind=none choices='' ;;
+        'live|--format'|'live|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
+        'live|--output'|'live|-o') kind=file choices='' ;;
+        'live|--api-key-file') kind=file choices='' ;;
+        'live|--server-url') kind=text choices='' ;;
+        'live|--timeout') kind=text choices='' ;;
+        'live|--retries') kind=text choices='' ;;
+        'live|--verbose'|'live|-v') kind=none choices='' ;;
+        'live|--quiet'|'live|-q') kind=none choices='' ;;
+        'live|--debug') kind=none choices='' ;;
+        'live|--help'|'live|-h') kind=none choices='' ;;
         'models|--format'|'models|-f') kind=choice choices='text json' ;;
         'models|--all'|'models|-a') kind=none choices='' ;;
         'models|--api-key-file') kind=file choices='' ;;
@@ -105,6 +212,7 @@ __voxcli_option() {
         'transcribe|--files-from') kind=file choices='' ;;
         'transcribe|--skip-existing') kind=none choices='' ;;
         'transcribe|--fail-fast') kind=none choices='' ;;
+        'transcribe|--min-age') kind=text choices='' ;;
         'transcribe|--report') kind=file choices='' ;;
         'transcribe|--stream') kind=none choices='' ;;
         'transcribe|--help'|'transcribe|-h') kind=none choices='' ;;
@@ -116,10 +224,15 @@ __voxcli_option() {
 # in $kind and $choices; fails when the command takes no such word.
 __voxcli_argument() {
     case $1 in
+        'batch cancel|'*) kind=text choices='' ;;
+        'batch collect|'*) kind=text choices='' ;;
+        'batch status|'*) kind=text choices='' ;;
+        'batch submit|'*) kind=audio choices='' ;;
         'chat|'*) kind=audio choices='' ;;
         'completion install|'0) kind=choice choices='bash zsh fish' ;;
         'completion show|'0) kind=choice choices='bash zsh fish' ;;
         'detect-lang|'*) kind=audio choices='' ;;
+        'live|'0) kind=audio choices='' ;;
         'transcribe|'*) kind=audio choices='' ;;
         *) return 1 ;;
     esac

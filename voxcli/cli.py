@@ -22,6 +22,7 @@ import typer
 
 from voxcli import __version__, helppage, signals
 from voxcli.commands import completion as completion_command
+from voxcli.commands.batch import LazyGroup
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, VoxcliError
 from voxcli.options import DebugOpt
@@ -55,12 +56,20 @@ class Root(helppage.Group):
             epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some "
             "inputs failed, 2 usage or input error, 3 authentication, 130 interrupted.",
         ),
+        "live": helppage.LazyCommand(
+            "voxcli.commands.live.command",
+            "live",
+            epilog="Exit codes: 0 ok (also after Ctrl-C or SIGTERM: the outputs are written), "
+            "1 API/network failure after retries, 2 usage or input error, 3 authentication, "
+            "130/143 a second Ctrl-C/SIGTERM.",
+        ),
         "models": helppage.LazyCommand(
             "voxcli.commands.models.command",
             "models",
             epilog="Exit codes: 0 ok, 1 API/network failure (or no models endpoint), "
             "3 authentication, 130 interrupted.",
         ),
+        "batch": LazyGroup("voxcli.commands.batch.command", "app"),
     }
 
 

@@ -22,6 +22,12 @@ from voxcli.console import Console
 
 MAX_UPLOAD_BYTES = 512 * 1000 * 1000
 """The API's file limit ("512 MB"; read as the smaller decimal megabytes)."""
+MAX_BATCH_REQUESTS = 100_000
+"""The Batch API's limit on requests in one job."""
+MAX_STDIN_BYTES = 4 * 1000 * 1000 * 1000
+"""The most audio voxcli spools from stdin (34 hours of 16 kHz mono PCM; endless input stops)."""
+MIN_AGE_SECONDS = 10.0
+"""``--min-age``'s default for inputs found in directories or ``--files-from`` lists."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,9 @@ class Limits:
     """Bounds a run works within; tests lower them instead of patching constants."""
 
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_batch_requests: int = MAX_BATCH_REQUESTS
+    max_stdin_bytes: int = MAX_STDIN_BYTES
+    min_age_seconds: float = MIN_AGE_SECONDS
 
 
 def is_terminal(stream: object) -> bool:
