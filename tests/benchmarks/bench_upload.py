@@ -1,58 +1,56 @@
 #!/usr/bin/env python
 """Upload benchmarks: voxcli against the plain SDK call, on the fake server.
 
-Run from the repository root (takes a few minutes, needs ~2 GB of free disk in $TMPDIR)::
+Run from anywhere (not collected by pytest; about 5 minutes with the defaults, and
+~2 GB of free disk in $TMPDIR)::
 
-    .venv/bin/python tests/benchmarks/bench_upload.py
+    .venv/bin/python tests/benchmarks/bench_upload.py [--runs 2] [--long-minutes 120]
 
-It prints a Markdown table (paste it into the README) and the machine it ran on.
 The baseline is what Mistral's docs show: ``Mistral(...).audio.transcriptions.complete(
 file={"file_name": ..., "content": open(path, "rb")})`` with the raw file. Both sides
 run as fresh processes (interpreter start and SDK import included) against the same
-fake server, which reads uploads at a fixed bandwidth and keeps no bodies.
+fake server, in this process, which keeps no bodies. Variants of a section run
+interleaved, ``--runs`` times each (see ``harness.py``); peak RSS is each process's own
+``ru_maxrss``, taken by a small spawner process (``harness.SPAWNER``: a direct child
+of this process would inherit its high-water mark, 100 MB or more).
 
-The audio is real speech (tests/data/speech.wav, espeak-ng) looped, resampled to
-44.1 kHz stereo, with -60 dBFS of independent white noise per channel as a room
-noise floor, so FLAC cannot shrink digital silence to nothing.
+The audio is speech (espeak-ng reading a few paragraphs, see ``speech.py``) looped at
+44.1 kHz stereo with a -60 dBFS noise floor per channel, so FLAC cannot shrink digital
+silence to nothing.
 
-Measurements:
-1. a 10-minute 44.1 kHz stereo WAV over a 20 Mbit/s uplink: bytes sent and wall time;
-2. a 2-hour 44.1 kHz stereo WAV: peak RSS of the process (os.wait4's ru_maxrss);
-3. the 2-hour WAV, --split-minutes 10 --jobs 4 against a server that takes
-   ``latency_per_audio_second`` per second of audio, vs one request. The uplink is
-   unthrottled here: the fake throttles each connection on its own, which would let
-   parallel parts cheat on a shared uplink, so this row isolates server-side time;
-4. ``voxcli --help`` wall time as a ratio to ``python -c pass`` (median of 15 runs).
+1. Uplink: a ``--short-minutes`` (10) WAV over a 20 Mbit/s uplink (the fake reads each
+   upload at that rate): bytes sent and wall time.
+2. Long recording: a ``--long-minutes`` (120) WAV, unthrottled uplink, a server that
+   takes ``LATENCY_PER_AUDIO_SECOND`` per second of audio: one request from the SDK,
+   plain ``voxcli transcribe FILE`` (which may split a recording too long for one
+   request on its own; the ``requests`` column says) and ``voxcli --split-minutes 10
+   --jobs 4``; wall time and peak RSS.
+   The uplink is unthrottled here: the fake throttles each connection on its own, which
+   would let parallel parts cheat on a shared uplink, so this isolates server-side time.
+
+Start-up time (``voxcli --help`` and friends) is ``bench_startup.py``'s job.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
-import soxr
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
-
+import harness  # noqa: E402
 from fake_mistral import TEST_API_KEY, FakeMistral  # noqa: E402
+from harness import Bench, Results, Sample, fmt_mb  # noqa: E402
+from speech import speech, write_speech  # noqa: E402
 
 UPLINK = 2_500_000  # bytes/s: 20 Mbit/s, a typical office uplink
 LATENCY_PER_AUDIO_SECOND = 0.005
 RATE, CHANNELS = 44100, 2
-NOISE_DBFS = -60.0
 
 SDK_BASELINE = """
 import sys
@@ -67,176 +65,153 @@ with open(path, "rb") as content:
 print(response.text[:40])
 """
 
-
-@dataclass(frozen=True)
-class Run:
-    wall: float
-    rss_mb: float
-    sent: int
-    requests: int
+SDK = "SDK call, raw file"
+VOXCLI = "`voxcli transcribe FILE`"
+SPLIT = "`voxcli transcribe FILE --split-minutes 10 --jobs 4`"
 
 
-def make_speech_wav(path: Path, seconds: float) -> Path:
-    """Loop the speech sample at 44.1 kHz stereo plus a noise floor, written block by block."""
-    speech, rate = sf.read(TESTS / "data" / "speech.wav", dtype="float32")
-    loop = soxr.resample(speech, rate, RATE, quality="HQ").astype(np.float32)
-    loop = np.concatenate([loop, np.zeros(RATE // 2, np.float32)])  # a pause between phrases
-    rng = np.random.default_rng(1)
-    noise = 10 ** (NOISE_DBFS / 20)
-    total = round(seconds * RATE)
-    block = 10 * RATE
-    with sf.SoundFile(path, "w", RATE, CHANNELS, subtype="PCM_16") as out:
-        for first in range(0, total, block):
-            n = min(block, total - first)
-            idx = (first + np.arange(n)) % len(loop)
-            mono = loop[idx]
-            data = np.stack([mono, 0.8 * mono], axis=1)
-            data += noise * rng.standard_normal((n, CHANNELS)).astype(np.float32)
-            out.write(data)
-    return path
-
-
-def run_process(argv: list[str], env: dict[str, str], server: FakeMistral) -> Run:
-    """Run ``argv`` to completion; wall time, its own peak RSS, bytes the server read."""
-    server.reset()
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{argv[:4]} failed ({proc.returncode}): {err.decode()[-2000:]}")
-    requests = server.transcription_requests()
-    return Run(wall, usage.ru_maxrss / 1024, sum(r.body_size for r in requests), len(requests))
-
-
-def voxcli(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "voxcli", "transcribe", *args, "--no-cache", "-f", "json"]
-
-
-def sdk_baseline(path: Path, server: FakeMistral) -> list[str]:
-    code = SDK_BASELINE.format(key=TEST_API_KEY)
-    return [sys.executable, "-c", code, str(path), server.url]
-
-
-def median_wall(argv: list[str], times: int = 15) -> float:
-    walls = []
-    for _ in range(times):
-        started = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        walls.append(time.perf_counter() - started)
-    return statistics.median(walls)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {ram} RAM, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
-def mb(count: int) -> str:
-    return f"{count / 1e6:,.1f} MB"
-
-
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short-minutes", type=float, default=10.0)
     parser.add_argument("--long-minutes", type=float, default=120.0)
+    parser.add_argument("--skip-long", action="store_true", help="only the uplink section")
+    # No warm-up round by default: a round takes minutes, the files are in the page cache
+    # and the imports are primed below.
+    harness.add_arguments(parser, runs=2, warmup=0)
     opts = parser.parse_args()
 
+    harness.compile_sources()
     work = Path(tempfile.mkdtemp(prefix="voxcli-bench-"))
-    env = {
-        **os.environ,
-        "MISTRAL_API_KEY": TEST_API_KEY,
-        "TMPDIR": str(work),
-        "XDG_CACHE_HOME": str(work / "cache"),
-    }
-    env.pop("MISTRAL_DEBUG", None)
-    rows: list[str] = []
+    env = harness.python_env(
+        {
+            "MISTRAL_API_KEY": TEST_API_KEY,
+            "TMPDIR": str(work),
+            "XDG_CACHE_HOME": str(work / "cache"),
+        }
+    )
+    voxcli = [*harness.voxcli_command(), "transcribe"]
+    report: list[str] = []
     try:
-        short = make_speech_wav(work / "talk-10min.wav", opts.short_minutes * 60)
+        # Import what both sides import once, so the first counted run finds it cached.
+        harness.run_command([sys.executable, "-c", "import mistralai.client, voxcli.cli"], env)
+
+        def measured(argv: list[str], server: FakeMistral) -> Sample:
+            server.reset()
+            done = harness.run_command(argv, env)
+            requests = server.transcription_requests()
+            return Sample(
+                done.wall,
+                {
+                    "sent": float(sum(r.body_size for r in requests)),
+                    "rss": done.rss_mb,
+                    "requests": float(len(requests)),
+                },
+            )
+
+        def sdk(path: Path, server: FakeMistral) -> Callable[[], Sample]:
+            code = SDK_BASELINE.format(key=TEST_API_KEY)
+            return lambda: measured([sys.executable, "-c", code, str(path), server.url], server)
+
+        def ours(args: list[str], server: FakeMistral) -> Callable[[], Sample]:
+            return lambda: measured([*voxcli, *args, "--no-cache", "-f", "json"], server)
+
+        short = write_speech(
+            work / "talk-short.wav", opts.short_minutes * 60, rate=RATE, channels=CHANNELS
+        )
         with FakeMistral(keep_bodies=False, read_bandwidth=UPLINK) as server:
             env["MISTRAL_SERVER_URL"] = server.url
-            base = run_process(sdk_baseline(short, server), env, server)
-            ours = run_process(voxcli([str(short)]), env, server)
-        rows += [
-            f"| {opts.short_minutes:g}-min 44.1 kHz stereo WAV, 20 Mbit/s uplink: bytes sent "
-            f"| {mb(base.sent)} | {mb(ours.sent)} | **{base.sent / ours.sent:.1f}x fewer** "
-            "| >= 8x |",
-            f"| same: wall time | {base.wall:.1f} s | {ours.wall:.1f} s "
-            f"| **{base.wall / ours.wall:.1f}x faster** | >= 4x |",
-        ]
+            bench = Bench("uplink", runs=opts.runs, warmup=opts.warmup)
+            bench.add(SDK, sdk(short, server))
+            bench.add(VOXCLI, ours([str(short)], server))
+            uplink = bench.run()
+        report += uplink_section(opts, uplink)
         short.unlink()
-        print(*rows, sep="\n", flush=True)
+        print("\n".join(report), file=sys.stderr, flush=True)  # the full report comes last
 
-        long = make_speech_wav(work / "talk-2h.wav", opts.long_minutes * 60)
-        label = f"{opts.long_minutes / 60:g}-hour"
-        with FakeMistral(keep_bodies=False) as server:
-            env["MISTRAL_SERVER_URL"] = server.url
-            base_mem = run_process(sdk_baseline(long, server), env, server)
-            one_mem = run_process(voxcli([str(long)]), env, server)
-            rows.append(
-                f"| {label} 44.1 kHz stereo WAV ({mb(long.stat().st_size)}): peak RSS "
-                f"| {base_mem.rss_mb:.0f} MB | {one_mem.rss_mb:.0f} MB "
-                f"| {base_mem.rss_mb / one_mem.rss_mb:.1f}x less | < 200 MB |"
+        if not opts.skip_long:
+            long = write_speech(
+                work / "talk-long.wav", opts.long_minutes * 60, rate=RATE, channels=CHANNELS
             )
-            print(rows[-1], flush=True)
-            server.latency_per_audio_second = LATENCY_PER_AUDIO_SECOND
-            sdk_one = run_process(sdk_baseline(long, server), env, server)
-            one = run_process(voxcli([str(long)]), env, server)
-            split = run_process(
-                voxcli([str(long), "--split-minutes", "10", "--jobs", "4"]), env, server
-            )
-        rows += [
-            f"| {label} WAV, server {LATENCY_PER_AUDIO_SECOND} s per audio second: "
-            f"wall time, one request | {sdk_one.wall:.1f} s | {one.wall:.1f} s "
-            f"| {sdk_one.wall / one.wall:.1f}x faster | |",
-            f"| same, `--split-minutes 10 --jobs 4` ({split.requests} parts, peak RSS "
-            f"{split.rss_mb:.0f} MB); baseline: voxcli, one request "
-            f"| {one.wall:.1f} s | {split.wall:.1f} s "
-            f"| **{one.wall / split.wall:.1f}x faster** | >= 3x |",
-        ]
-        print(*rows[-2:], sep="\n", flush=True)
-        long.unlink()
-
-        python = median_wall([sys.executable, "-c", "pass"])
-        helped = median_wall([sys.executable, "-m", "voxcli", "--help"])
-        rows.append(
-            f"| `voxcli --help` wall time; baseline: `python -c pass` | {python * 1000:.0f} ms "
-            f"| {helped * 1000:.0f} ms | {helped / python:.1f}x python's start | |"
-        )
+            size = long.stat().st_size
+            with FakeMistral(
+                keep_bodies=False, latency_per_audio_second=LATENCY_PER_AUDIO_SECOND
+            ) as server:
+                env["MISTRAL_SERVER_URL"] = server.url
+                bench = Bench("long recording", runs=opts.runs, warmup=opts.warmup)
+                bench.add(SDK, sdk(long, server))
+                bench.add(VOXCLI, ours([str(long)], server))
+                bench.add(SPLIT, ours([str(long), "--split-minutes", "10", "--jobs", "4"], server))
+                results = bench.run()
+            long.unlink()
+            section = long_section(opts, size, results)
+            print("\n".join(section), file=sys.stderr, flush=True)
+            report += section
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print()
-    print(f"Machine: {machine()}")
-    print(f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print()
     print(
-        "| measurement (baseline: SDK call with the raw file, unless said) | baseline "
-        "| voxcli | ratio | target |"
+        harness.header(
+            "Uploads: voxcli against the SDK call",
+            opts.runs,
+            [f"Audio: {speech(RATE).origin}."],
+            warmup=opts.warmup,
+        )
     )
-    print("| --- | ---: | ---: | ---: | --- |")
-    print(*rows, sep="\n")
+    print("\n".join(report))
+    return 0
+
+
+def uplink_section(opts: argparse.Namespace, results: Results) -> list[str]:
+    base, ours = results[SDK], results[VOXCLI]
+    sent_base, sent_ours = base.extra("sent").median, ours.extra("sent").median
+    speedup = base.wall().median / ours.wall().median
+    return [
+        "",
+        f"### {opts.short_minutes:g}-min 44.1 kHz stereo WAV, 20 Mbit/s uplink",
+        "",
+        results.table(
+            baseline=VOXCLI,
+            ratio_label="wall / voxcli's (medians)",
+            extras=[("sent", "bytes sent", fmt_mb), ("rss", "peak RSS", _mb)],
+        ),
+        "",
+        f"- bytes sent: **{sent_base / sent_ours:.1f}x fewer** with voxcli (target >= 8x)",
+        f"- wall time: **{speedup:.1f}x faster** with voxcli (medians; target >= 4x)",
+    ]
+
+
+def long_section(opts: argparse.Namespace, size: int, results: Results) -> list[str]:
+    base, ours, split = results[SDK], results[VOXCLI], results[SPLIT]
+    worst_rss = max(max(s.extra["rss"] for s in v.samples) for v in (ours, split))
+    own_parts, parts = ours.extra("requests").median, split.extra("requests").median
+    split_wall = split.wall().median
+    over_ours, over_sdk = ours.wall().median / split_wall, base.wall().median / split_wall
+    label = f"{opts.long_minutes / 60:g}-hour"
+    default = (
+        "one request" if own_parts == 1 else f"{own_parts:.0f} requests (it splits on its own)"
+    )
+    return [
+        "",
+        f"### {label} 44.1 kHz stereo WAV ({fmt_mb(size)}), unthrottled uplink, server "
+        f"{LATENCY_PER_AUDIO_SECOND} s per audio second",
+        "",
+        results.table(
+            baseline=VOXCLI,
+            ratio_label="wall / plain voxcli's (medians)",
+            extras=[("requests", "requests", lambda v: f"{v:.0f}"), ("rss", "peak RSS", _mb)],
+        ),
+        "",
+        f"- `--split-minutes 10 --jobs 4` ({parts:.0f} parts): **{over_sdk:.1f}x faster** "
+        f"than the SDK's one request (target >= 3x), {over_ours:.1f}x faster than plain "
+        f"`voxcli transcribe FILE`, which sent {default} (medians)",
+        f"- voxcli's peak RSS, worst run: {worst_rss:.0f} MB (target < 200 MB); the SDK's: "
+        f"{base.extra('rss').high:.0f} MB (it streams the file from disk)",
+    ]
+
+
+def _mb(value: float) -> str:
+    return f"{value:.0f} MB"
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
