@@ -164,7 +164,9 @@ def test_a_server_error_on_every_connection_is_exit_1_once_retries_are_spent(api
     result = run_cli("live", str(WAV), "--pace", "0", "--retries", "2")
     assert result.exit_code == 1
     assert result.stderr.count("voxcli: error:") == 1
-    assert len(rt.sessions) == 3  # the first connection and two retries
+    # The first connection and two retries; one more when a connection got a segment
+    # confirmed before its error (the count restarts after progress), never endless.
+    assert 3 <= len(rt.sessions) <= 4
 
 
 def test_a_dropped_connection_reconnects_and_loses_nothing(api_env, rt):

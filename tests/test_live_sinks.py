@@ -89,7 +89,7 @@ def test_live_transcript_accumulates_deltas_until_a_segment() -> None:
     assert live.pending == ""
     live.apply(TextDelta("Wor"))
     snap = live.snapshot()
-    assert snap.segments == (Segment("Hello.", 0.0, 1.0, "Speaker 2"),)
+    assert snap.segments == (Segment("Hello.", 0.0, 1.0, "Speaker 2", speaker_id="speaker_2"),)
     assert (snap.text, snap.language, snap.model, snap.source) == (
         "Hello.",
         "en",
@@ -233,6 +233,25 @@ def test_subtitles_hold_back_one_segment_and_match_the_batch_renderer(fmt: Any) 
     ends = [c.end_ms for c in _cue_times(text, fmt)]
     assert starts == sorted(starts)
     assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_subtitles_label_a_speaker_only_where_it_changes_like_the_batch_renderer(
+    fmt: Any,
+) -> None:
+    same = [
+        SegmentDone("One speaker starts here.", 0.0, 2.0, "speaker_1"),
+        SegmentDone("The same speaker goes on.", 2.5, 4.0, "speaker_1"),
+        SegmentDone("Another one answers.", 4.5, 6.0, "speaker_2"),
+    ]
+    out = Recorder()
+    sink = SubtitleSink(out, fmt)
+    for event in same:
+        sink.on_event(event)
+    sink.close()
+    assert out.getvalue() == render(batch_transcript(same), fmt)
+    if fmt == "srt":
+        assert out.getvalue().count("[Speaker 1]") == 1
 
 
 class _Times:

@@ -137,16 +137,24 @@ class SubtitleSink:
         self._format: SubtitleFormat = formats[fmt]
         self._options = options
         self._held: Segment | None = None
+        self._previous_speaker: str | None = None  # labels show only where it changes
+        self._language: str | None = None  # line breaks follow the language's grammar
         self._number = 0
         self._last_start = -1
         self._last_end = 0
         self._closed = False
 
     def on_event(self, event: LiveEvent) -> None:
+        if isinstance(event, LanguageDetected):
+            self._language = event.language
         if not isinstance(event, SegmentDone) or not clean_text(event.text):
             return
         segment = Segment(
-            text=event.text, start=event.start, end=event.end, speaker=speaker_label(event.speaker)
+            text=event.text,
+            start=event.start,
+            end=event.end,
+            speaker=speaker_label(event.speaker),
+            speaker_id=event.speaker,
         )
         if self._held is not None:
             self._write(self._cues(self._held, segment))
@@ -170,12 +178,17 @@ class SubtitleSink:
         from voxcli.render.cues import build_cues
 
         def build(*segments: Segment) -> list[Cue]:
-            transcript = Transcript(text=" ".join(s.text for s in segments), segments=segments)
+            transcript = Transcript(
+                text=" ".join(s.text for s in segments),
+                language=self._language,
+                segments=segments,
+            )
             return build_cues(
                 transcript,
                 self._options,
                 speaker_prefix=self._format.speaker_shown,
                 highlight=False,
+                previous_speaker=self._previous_speaker,
             )
 
         if following is None:
@@ -185,6 +198,9 @@ class SubtitleSink:
 
     def _write(self, cues: list[Cue]) -> None:
         from dataclasses import replace
+
+        if cues:
+            self._previous_speaker = cues[-1].speaker
 
         from voxcli.render.subtitles import cue_text
         from voxcli.render.timefmt import format_millis

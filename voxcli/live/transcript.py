@@ -46,6 +46,7 @@ class LiveTranscript:
                         start=event.start,
                         end=event.end,
                         speaker=speaker_label(event.speaker),
+                        speaker_id=event.speaker,
                     )
                 )
             elif isinstance(event, LanguageDetected):
