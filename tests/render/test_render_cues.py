@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from voxcli.errors import UsageError
@@ -99,10 +101,13 @@ def test_a_word_wider_than_the_line_stays_whole_on_its_own_line() -> None:
 def test_a_word_that_would_need_a_third_line_starts_the_next_cue() -> None:
     text = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii"  # 44 chars: two lines of 20
     result = cues(transcript(Segment(text, 0, 6)), max_line_width=20, max_lines=2)
+    # Two cues are needed; "iiii" is not left alone in the second (0.6 s, under the
+    # minimum duration): the words are shared out evenly instead.
     assert [c.lines for c in result] == [
-        ("aaaa bbbb cccc dddd", "eeee ffff gggg hhhh"),
-        ("iiii",),
+        ("aaaa bbbb", "cccc dddd eeee"),
+        ("ffff gggg hhhh iiii",),
     ]
+    assert all(len(c.lines) <= 2 for c in result)
 
 
 def test_one_line_when_it_fits() -> None:
@@ -233,8 +238,8 @@ def test_touching_cues_get_a_two_frame_gap() -> None:
 
 
 def test_a_gap_already_wide_enough_is_kept() -> None:
-    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.0 + 0.083, 4)))
-    assert spans(result) == [(0, 2000), (2083, 4000)]
+    result = cues(transcript(Segment("One.", 0, 2.0), Segment("Two.", 2.0 + 0.084, 4)))
+    assert spans(result) == [(0, 2000), (2084, 4000)]
 
 
 def test_a_gap_of_half_a_second_or_more_stays_open() -> None:
@@ -291,12 +296,12 @@ def test_packed_cues_never_overlap_and_never_vanish() -> None:
 
 
 def test_pulling_back_keeps_one_frame() -> None:
-    # Starts 110 ms apart: 110 - 83 = 27 ms would be too short, so the cue keeps 42 ms.
+    # Starts 110 ms apart: 110 - 84 = 26 ms would be too short, so the cue keeps 42 ms.
     result = cues(transcript(Segment("a", 1, 1.5), Segment("b", 1.11, 2)))
     assert spans(result) == [(1000, 1000 + MIN_VISIBLE_MS), (1110, 2000)]
-    # 125 ms apart: exactly one frame and a full gap.
-    result = cues(transcript(Segment("a", 1, 1.5), Segment("b", 1.125, 2)))
-    assert spans(result) == [(1000, 1042), (1125, 2000)]
+    # 126 ms apart: exactly one frame and a full gap.
+    result = cues(transcript(Segment("a", 1, 1.5), Segment("b", 1.126, 2)))
+    assert spans(result) == [(1000, 1042), (1126, 2000)]
 
 
 def test_karaoke_parts_of_one_line_touch_but_lines_keep_the_gap() -> None:
@@ -457,3 +462,60 @@ def test_a_word_entry_of_several_words_places_its_segment_as_a_whole() -> None:
     # not shown a second time, though neither of the entry's two words has that middle.
     t = transcript(Segment("a b", 22, 22), words=(Word("a b", 21.5, 22.5),))
     assert [c.words for c in cues(t)] == [("a", "b")]
+
+
+# ----------------------------------------------------------------------------- short pieces
+
+
+def test_a_split_leaves_no_piece_under_the_minimum_duration() -> None:
+    # 7.4 s of words: the 7 s limit forces two cues. Greedy packing left "American"
+    # alone for 0.4 s; the split is moved so that both pieces last long enough.
+    names = ["Many", "brave", "young", "settlers", "crossed", "wide", "rivers", "beyond", "America"]
+    words = tuple(Word(w, k * 0.875, k * 0.875 + 0.4) for k, w in enumerate(names))
+    result = cues(transcript(words=words))
+    assert len(result) == 2
+    assert all(c.end_ms - c.start_ms >= 833 for c in result)
+    assert [c.text for c in result] == [
+        "Many brave young settlers crossed",
+        "wide rivers beyond America",
+    ]
+
+
+def test_the_last_two_cues_of_a_segment_share_its_words() -> None:
+    text = " ".join(f"w{i:02d}" for i in range(23))  # 91 characters: one cue and a bit
+    result = cues(transcript(Segment(text, 0, 6.5)))
+    assert len(result) == 2
+    sizes = [len(c.text) for c in result]
+    assert abs(sizes[0] - sizes[1]) <= 4  # not 84 and 3
+    assert all(c.end_ms - c.start_ms >= 833 for c in result)
+
+
+def test_a_short_piece_is_kept_when_nothing_better_exists() -> None:
+    # One long word and one short one, 7.3 s in all: no split avoids a short piece.
+    words = (Word("Looooong", 0.0, 7.0), Word("end.", 7.0, 7.3))
+    result = cues(transcript(words=words))
+    assert [c.text for c in result] == ["Looooong", "end."]
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+@pytest.mark.parametrize("fps", [23.976, 24, 25, 29.97, 30, 50, 59.94, 60])
+def test_the_minimum_gap_is_two_whole_frames_on_any_grid(fps: float) -> None:
+    import math
+
+    frame = 1000 / fps
+    for end in range(0, 5000):
+        start = end + MIN_GAP_MS
+        for snap in (round, math.floor, math.ceil):
+            assert snap(start / frame) - snap(end / frame) >= 2, (fps, end, snap)
+    # 83 ms, the old gap, was one frame on a 24 fps grid for some times.
+    assert any(round((e + 83) / (1000 / 24)) - round(e / (1000 / 24)) < 2 for e in range(5000))
+
+
+def test_cue_gaps_on_a_24_fps_grid_are_two_frames() -> None:
+    t = transcript(*(Segment(f"Line {i}.", i * 1.37, i * 1.37 + 1.3) for i in range(200)))
+    result = cues(t)
+    frame = 1000 / 24
+    for before, after in itertools.pairwise(result):
+        assert round(after.start_ms / frame) - round(before.end_ms / frame) >= 2

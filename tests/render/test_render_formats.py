@@ -27,16 +27,22 @@ FULL = Transcript(
     language="en",
     model="voxtral-mini-latest",
     segments=(
-        Segment(" Hello there.", 0.0, 1.23456, "Speaker 1"),
-        Segment(" General Kenobi!", 1.5, 2.9995, "Speaker 2"),
+        Segment(" Hello there.", 0.0, 1.23456, "Speaker 1", "speaker_1", -0.25),
+        Segment(" General Kenobi!", 1.5, 2.9995, "Speaker 2", "speaker_2"),
     ),
     words=(
-        Word("Hello", 0.0, 0.5, "Speaker 1"),
-        Word("there.", 0.6, 1.23456, "Speaker 1"),
-        Word("General", 1.5, 2.0, "Speaker 2"),
-        Word("Kenobi!", 2.1, 2.9995, "Speaker 2"),
+        Word("Hello", 0.0, 0.5, "Speaker 1", "speaker_1", 0.9),
+        Word("there.", 0.6, 1.23456, "Speaker 1", "speaker_1"),
+        Word("General", 1.5, 2.0, "Speaker 2", "speaker_2"),
+        Word("Kenobi!", 2.1, 2.9995, "Speaker 2", "speaker_2"),
     ),
-    usage=Usage(prompt_tokens=5, completion_tokens=7, total_tokens=12, prompt_audio_seconds=3),
+    usage=Usage(
+        prompt_tokens=5,
+        completion_tokens=7,
+        total_tokens=12,
+        prompt_audio_seconds=3,
+        extra={"service_tier": "standard", "prompt_tokens_details": {"cached": 0}},
+    ),
     source="clip.wav",
     duration=3.0004,
 )
@@ -100,29 +106,49 @@ def test_text_falls_back_to_segments_and_empty_is_empty() -> None:
 
 def test_json_schema_and_rounding() -> None:
     data = json.loads(render(FULL, "json"))
-    assert data == {
+    expected = {
         "text": "Hello there. General Kenobi!",
         "language": "en",
         "model": "voxtral-mini-latest",
         "duration": 3.0,
         "source": "clip.wav",
         "segments": [
-            {"start": 0.0, "end": 1.235, "text": "Hello there.", "speaker": "Speaker 1"},
-            {"start": 1.5, "end": 3.0, "text": "General Kenobi!", "speaker": "Speaker 2"},
+            {
+                "start": 0.0,
+                "end": 1.235,
+                "text": "Hello there.",
+                "speaker": "Speaker 1",
+                "speaker_id": "speaker_1",
+                "score": -0.25,
+            },
+            {
+                "start": 1.5,
+                "end": 3.0,
+                "text": "General Kenobi!",
+                "speaker": "Speaker 2",
+                "speaker_id": "speaker_2",
+                "score": None,
+            },
         ],
         "words": [
-            {"start": 0.0, "end": 0.5, "text": "Hello", "speaker": "Speaker 1"},
-            {"start": 0.6, "end": 1.235, "text": "there.", "speaker": "Speaker 1"},
-            {"start": 1.5, "end": 2.0, "text": "General", "speaker": "Speaker 2"},
-            {"start": 2.1, "end": 3.0, "text": "Kenobi!", "speaker": "Speaker 2"},
+            {"start": 0.0, "end": 0.5, "text": "Hello", "speaker": "Speaker 1", "score": 0.9},
+            {"start": 0.6, "end": 1.235, "text": "there.", "speaker": "Speaker 1", "score": None},
+            {"start": 1.5, "end": 2.0, "text": "General", "speaker": "Speaker 2", "score": None},
+            {"start": 2.1, "end": 3.0, "text": "Kenobi!", "speaker": "Speaker 2", "score": None},
         ],
         "usage": {
             "prompt_tokens": 5,
             "completion_tokens": 7,
             "total_tokens": 12,
             "prompt_audio_seconds": 3,
+            "service_tier": "standard",
+            "prompt_tokens_details": {"cached": 0},
         },
     }
+    for word in expected["words"]:
+        word["speaker_id"] = word["speaker"].lower().replace(" ", "_")
+    assert data == expected
+    assert '"prompt_audio_seconds": 3,' in render(FULL, "json")  # an integer, as the API sent it
     assert list(data) == [
         "text",
         "language",
@@ -145,7 +171,16 @@ def test_json_without_words_usage_or_times() -> None:
     data = transcript_to_dict(Transcript(text="hi", segments=(Segment("hi"),)))
     assert "words" not in data
     assert data["usage"] is None and data["duration"] is None
-    assert data["segments"] == [{"start": None, "end": None, "text": "hi", "speaker": None}]
+    assert data["segments"] == [
+        {
+            "start": None,
+            "end": None,
+            "text": "hi",
+            "speaker": None,
+            "speaker_id": None,
+            "score": None,
+        }
+    ]
 
 
 def test_jsonl_is_the_same_object_on_one_line() -> None:
@@ -315,10 +350,15 @@ def test_render_with_report_reports_the_cues_it_wrote() -> None:
 
 
 def test_the_srt_report_counts_cues_shaped_around_the_speaker_prefix() -> None:
-    # "[Speaker 1] " leaves 8 of 20 characters: SRT needs one cue per word, VTT one in all.
+    # "[Speaker 1] " leaves 8 of 20 characters on the first cue, which then holds one
+    # word; the next cue of the same speaker has no label and takes the other three.
     srt_report = cue_report(DIARIZED, NARROW, "srt")
     vtt_report = cue_report(DIARIZED, NARROW, "vtt")
-    assert render(DIARIZED, "srt", NARROW).count(" --> ") == srt_report.cues == 5
+    assert render(DIARIZED, "srt", NARROW).count(" --> ") == srt_report.cues == 3
+    assert render(DIARIZED, "srt", NARROW).split("\n\n")[:2] == [
+        "1\n00:00:00,000 --> 00:00:00,969\n[Speaker 1] aaaa",
+        "2\n00:00:01,053 --> 00:00:04,000\nbbbb cccc dddd",
+    ]
     assert render(DIARIZED, "vtt", NARROW).count(" --> ") == vtt_report.cues == 2
     assert cue_report(DIARIZED, NARROW) == vtt_report  # the default stays VTT-shaped
     # The 35-character word fits VTT's 42-wide line, but not after SRT's "[B] ".
@@ -356,3 +396,70 @@ def test_control_characters_alone_are_no_content() -> None:
     assert render(t, "tsv") == "start\tend\ttext\n"
     t = Transcript(text="", words=(Word("&", 0, 0, "Speaker 1"), Word("\x08", 0, 0)))
     assert render(t, "text") == "Speaker 1: &\n"
+
+
+# ----------------------------------------------------------------------------- tsv round trip
+
+QUOTED = Transcript(
+    text="",
+    segments=(
+        Segment('"Quoted" at the start', 0.0, 1.0, 'The "Boss"'),
+        Segment('A lone " in the middle', 1.0, 2.0, "Speaker 2"),
+        Segment('"', 2.0, 3.0, "Speaker 2"),
+        Segment("tab\tand\nnewline, 'single' quotes", 3.0, 4.0, None),
+        Segment('ends with a quote"', 4.0, 5.0, '"'),
+        Segment("NA", 5.0, 6.0, "Speaker 2"),
+    ),
+)
+QUOTED_ROWS = [
+    ["start", "end", "text", "speaker"],
+    ["0", "1000", '"Quoted" at the start', 'The "Boss"'],
+    ["1000", "2000", 'A lone " in the middle', "Speaker 2"],
+    ["2000", "3000", '"', "Speaker 2"],
+    ["3000", "4000", "tab and newline, 'single' quotes", ""],
+    ["4000", "5000", 'ends with a quote"', '"'],
+    ["5000", "6000", "NA", "Speaker 2"],
+]
+
+
+def test_tsv_round_trips_through_the_csv_module() -> None:
+    import csv
+    import io
+
+    out = render(QUOTED, "tsv")
+    assert list(csv.reader(io.StringIO(out), dialect="excel-tab")) == QUOTED_ROWS
+    assert out.count("\n") == len(QUOTED_ROWS)  # one line per row: no field spans lines
+    assert '0\t1000\t"""Quoted"" at the start"\t"The ""Boss"""\n' in out
+    assert "\n5000\t6000\tNA\tSpeaker 2\n" in out  # fields without quotes are left alone
+
+
+def test_tsv_round_trips_through_pandas() -> None:
+    pandas = pytest.importorskip("pandas")
+    import io
+
+    # dtype=str and keep_default_na=False: else pandas reads "NA" (said aloud) as missing.
+    frame = pandas.read_csv(
+        io.StringIO(render(QUOTED, "tsv")), sep="\t", dtype=str, keep_default_na=False
+    )
+    assert [list(frame.columns), *frame.values.tolist()] == QUOTED_ROWS
+
+
+def test_text_labels_each_turn_once_and_the_label_counts_in_the_width() -> None:
+    t = Transcript(
+        text="",
+        segments=(
+            Segment("one two three four five six seven eight nine ten", 0, 4, "Speaker 1"),
+            Segment("eleven twelve.", 4, 5, "Speaker 1"),
+            Segment("Someone else.", 5, 6),
+            Segment("Me again.", 6, 7, "Speaker 1"),
+        ),
+    )
+    out = render(t, "text", RenderOptions(text_width=30))
+    assert out == (
+        "Speaker 1: one two three four\n"
+        "five six seven eight nine ten\n"
+        "eleven twelve.\n\n"
+        "Someone else.\n\n"
+        "Speaker 1: Me again.\n"
+    )
+    assert all(len(line) <= 30 for line in out.splitlines())

@@ -208,6 +208,39 @@ def srt_millis(delta: timedelta) -> int:
     return delta // timedelta(milliseconds=1)
 
 
+WJ = "\u2060"
+
+
+def srt_shown(text: str) -> str:
+    """What SRT writes for raw cue text: no arrow, a WORD JOINER after ``<`` and ``\\``
+    (no tag or ASS escape starts there), full-width braces (no ASS override block)."""
+    while "-->" in text:
+        text = text.replace("-->", "->")
+    return (
+        text.replace("<", "<" + WJ)
+        .replace("\\", "\\" + WJ)
+        .replace("{", "\uff5b")
+        .replace("}", "\uff5d")
+    )
+
+
+def vtt_shown(text: str) -> str:
+    """What a WebVTT parser shows for raw cue text (after unescaping entities)."""
+    return text.replace("\\", "\\" + WJ)
+
+
+def check_labels(cues: list[Cue]) -> None:
+    """A cue shows its speaker exactly where the speaker changes (or first, with one)."""
+    before: str | None = None
+    for cue in cues:
+        assert cue.show_speaker == (cue.speaker is not None and cue.speaker != before)
+        before = cue.speaker
+
+
+def shown_prefix(cue: Cue) -> str:
+    return f"[{srt_shown(cue.speaker)}] " if cue.speaker and cue.show_speaker else ""
+
+
 @SETTINGS
 @given(transcripts(), options())
 def test_srt_parses_with_the_same_cues_and_respects_the_limits(
@@ -225,14 +258,15 @@ def test_srt_parses_with_the_same_cues_and_respects_the_limits(
     for number, (sub, cue) in enumerate(zip(parsed, cues, strict=True), start=1):
         assert sub.index == number
         assert (srt_millis(sub.start), srt_millis(sub.end)) == (cue.start_ms, cue.end_ms)
-        prefix = f"[{cue.speaker}] " if cue.speaker else ""
-        expected = [line.replace("-->", "->") for line in cue.lines]
-        expected[0] = prefix.replace("-->", "->") + expected[0]
+        expected = [srt_shown(line) for line in cue.lines]
+        expected[0] = shown_prefix(cue) + expected[0]
         assert sub.content.split("\n") == expected
         assert "-->" not in sub.content
-        check_lines(cue, opts, len(prefix))
+        assert not re.search("[<\\\\](?!\u2060)|[{}]", sub.content)  # no markup can start
+        check_lines(cue, opts, len(f"[{cue.speaker}] ") if cue.show_speaker else 0)
         seen.update(cue.words)
     check_timing(cues, opts, t)
+    check_labels(cues)
     assert seen == expected_words(t, opts)
 
 
@@ -258,12 +292,13 @@ def test_vtt_parses_with_the_same_cues_and_respects_the_limits(
         assert caption.raw_text.count("\n") == len(cue.lines) - 1
         assert "-->" not in caption.raw_text
         assert "&" not in re.sub(r"&(amp|lt|gt);", "", caption.raw_text)
-        assert html.unescape(caption.text).split("\n") == list(cue.lines)
-        if cue.speaker:
+        assert html.unescape(caption.text).split("\n") == [vtt_shown(x) for x in cue.lines]
+        if cue.speaker:  # WebVTT marks every cue's voice: markup, not text on screen
             assert caption.voice == cue.speaker.replace("&", "&amp;").replace(">", "&gt;")
         check_lines(cue, opts, 0)
         seen.update(cue.words)
     check_timing(cues, opts, t)
+    check_labels(cues)
     assert seen == expected_words(t, opts)
 
 
@@ -296,26 +331,23 @@ def test_karaoke_underlines_exactly_one_word_per_cue(data: st.DataObject, opts: 
         while start >= subtitles[line].end_ms:
             line += 1
         assert subtitles[line].start_ms <= start < end <= subtitles[line].end_ms
-        assert sub.content.replace("<u>", "").replace("</u>", "") == (
-            f"[{subtitles[line].speaker}] " if subtitles[line].speaker else ""
-        ).replace("-->", "->") + "\n".join(subtitles[line].lines).replace("-->", "->")
+        assert sub.content.replace("<u>", "").replace("</u>", "") == shown_prefix(
+            subtitles[line]
+        ) + "\n".join(srt_shown(x) for x in subtitles[line].lines)
     for sub, cue in zip(parsed, cues, strict=True):
         assert cue.highlight is not None
         marked = [
             f"<u>{word}</u>" if index == cue.highlight else word
-            for index, word in enumerate(w.replace("-->", "->") for w in cue.words)
+            for index, word in enumerate(srt_shown(w) for w in cue.words)
         ]
-        assert sub.content.split() == [
-            *(f"[{cue.speaker}]".split() if cue.speaker else []),
-            *marked,
-        ]
+        assert sub.content.split() == [*shown_prefix(cue).split(), *marked]
     captions = webvtt.from_buffer(io.StringIO(render(t, "vtt", opts))).captions
     cues = build_cues(t, opts)
     check_timing(cues, opts, t)
     assert len(captions) == len(cues)
     for caption, cue in zip(captions, cues, strict=True):
         assert caption.raw_text.count("<u>") == 1 == caption.raw_text.count("</u>")
-        assert html.unescape(caption.text).split("\n") == list(cue.lines)
+        assert html.unescape(caption.text).split("\n") == [vtt_shown(x) for x in cue.lines]
 
 
 @QUICK

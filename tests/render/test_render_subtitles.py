@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from voxcli.errors import UsageError
-from voxcli.render import RenderOptions, render
+from voxcli.render import RenderOptions, render, render_with_report
+from voxcli.render.cues import build_cues
 from voxcli.transcript import Segment, Transcript, Word
 
 
@@ -23,8 +24,8 @@ DIALOGUE = transcript(
 def test_srt_exact() -> None:
     assert render(DIALOGUE, "srt") == (
         "1\n"
-        "00:00:00,000 --> 00:00:02,417\n"
-        "[Speaker 1] Hello & welcome to <the> show.\n"
+        "00:00:00,000 --> 00:00:02,416\n"
+        "[Speaker 1] Hello & welcome to <\u2060the> show.\n"
         "\n"
         "2\n"
         "00:00:02,500 --> 00:00:04,750\n"
@@ -36,7 +37,7 @@ def test_vtt_exact() -> None:
     assert render(DIALOGUE, "vtt") == (
         "WEBVTT\n"
         "\n"
-        "00:00:00.000 --> 00:00:02.417\n"
+        "00:00:00.000 --> 00:00:02.416\n"
         "<v Speaker 1>Hello &amp; welcome to &lt;the&gt; show.\n"
         "\n"
         "00:00:02.500 --> 00:00:04.750\n"
@@ -146,3 +147,87 @@ def test_unicode_survives_and_lone_surrogates_do_not() -> None:
     out = render(t, "srt")
     assert "héllo 漢字 😀 \ufffd bell\n" in out
     out.encode("utf-8")
+
+
+# ----------------------------------------------------------------------------- speaker labels
+
+
+CONVERSATION = transcript(
+    Segment("Hello there.", 0.0, 2.0, "Speaker 1"),
+    Segment("How are you?", 2.5, 4.0, "Speaker 1"),
+    Segment("Fine.", 4.5, 5.5, "Speaker 2"),
+    Segment("An unknown voice.", 6.0, 7.5),
+    Segment("Back again.", 8.0, 9.5, "Speaker 2"),
+)
+
+
+def test_srt_labels_the_speaker_only_where_it_changes() -> None:
+    blocks = render(CONVERSATION, "srt").strip().split("\n\n")
+    assert [block.split("\n", 2)[2] for block in blocks] == [
+        "[Speaker 1] Hello there.",
+        "How are you?",
+        "[Speaker 2] Fine.",
+        "An unknown voice.",
+        "[Speaker 2] Back again.",  # after a cue without a speaker, the label comes back
+    ]
+
+
+def test_vtt_still_marks_every_cue_with_its_voice() -> None:
+    out = render(CONVERSATION, "vtt")
+    assert out.count("<v Speaker 1>") == 2 and out.count("<v Speaker 2>") == 2
+    assert "\nAn unknown voice." in out
+
+
+def test_a_split_segment_is_labelled_on_its_first_cue_only() -> None:
+    text = " ".join(f"word{i}" for i in range(30))
+    t = transcript(Segment(text, 0, 20, "Speaker 1"), Segment("Next.", 21, 22, "Speaker 2"))
+    cues = list(build_cues(t, RenderOptions(), speaker_prefix=True))
+    assert len(cues) > 2
+    assert [c.show_speaker for c in cues] == [True] + [False] * (len(cues) - 2) + [True]
+    contents = [b.split("\n", 2)[2] for b in render(t, "srt").strip().split("\n\n")]
+    assert [c.startswith("[") for c in contents] == [c.show_speaker for c in cues]
+
+
+def test_the_label_takes_room_only_on_the_cues_that_show_it() -> None:
+    # 38 characters: one line alone, two lines after "[Speaker 1] ".
+    text = "abcdefgh " * 4 + "abcde"
+    t = transcript(Segment(text, 0, 4, "Speaker 1"), Segment(text, 5, 9, "Speaker 1"))
+    first, second = render(t, "srt").strip().split("\n\n")
+    assert first.split("\n")[2:] == ["[Speaker 1] abcdefgh abcdefgh", "abcdefgh abcdefgh abcde"]
+    assert second.split("\n")[2:] == [text]
+
+
+def test_the_label_counts_in_the_reading_speed_where_it_is_shown() -> None:
+    t = transcript(
+        Segment("abcdefghijklmnop", 0, 1, "Speaker 1"),
+        Segment("abcdefghijklmnop", 2, 3, "Speaker 1"),
+    )
+    _, report = render_with_report(t, "srt")
+    assert report is not None
+    assert report.too_fast == 1  # "[Speaker 1] abcdefghijklmnop": 28/s; the second: 16/s
+    assert report.max_chars_per_second == 28.0
+
+
+def test_overlapping_speakers_are_labelled_where_they_alternate() -> None:
+    long = " ".join(f"word{i}" for i in range(24))
+    t = transcript(
+        Segment(long, 0.0, 15.0, "Speaker 1"), Segment("Really? I had no idea.", 5.0, 6.5, "B")
+    )
+    options = RenderOptions(max_line_width=30)
+    cues = build_cues(t, options, speaker_prefix=True)
+    shown = [(c.speaker, c.show_speaker) for c in cues]
+    assert ("B", True) in shown
+    after = shown[shown.index(("B", True)) + 1]
+    assert after == ("Speaker 1", True)  # back to Speaker 1 after B: labelled again
+    for cue in cues:  # and the label always had room
+        room = len(f"[{cue.speaker}] ") if cue.show_speaker else 0
+        assert len(" ".join(cue.line_words[0])) + room <= 30
+        assert len(cue.lines) <= 2
+
+
+def test_a_transcript_rendered_in_pieces_continues_the_previous_speaker() -> None:
+    t = transcript(Segment("Still me.", 0, 1, "Speaker 1"))
+    [cue] = build_cues(t, speaker_prefix=True, previous_speaker="Speaker 1")
+    assert not cue.show_speaker
+    [cue] = build_cues(t, speaker_prefix=True, previous_speaker="Speaker 2")
+    assert cue.show_speaker

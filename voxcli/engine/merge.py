@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from voxcli.transcript import Segment, Transcript, Usage, Word
+from voxcli.transcript import Segment, Transcript, Word, sum_usages
 
 
 def merge_parts(
@@ -43,7 +43,7 @@ def merge_parts(
         model=next((t.model for t in transcripts if t.model), None),
         segments=tuple(segments),
         words=tuple(words),
-        usage=_sum_usage(t.usage for t in transcripts),
+        usage=sum_usages(t.usage for t in transcripts),
         source=source,
         duration=duration,
     )
@@ -100,20 +100,3 @@ def _main_language(parts: Sequence[tuple[float, float, Transcript]]) -> str | No
         return None
     best = max(weight.values())
     return next(p.language for _, _, p in parts if p.language and weight[p.language] == best)
-
-
-def _sum_usage(usages: Any) -> Usage | None:
-    present = [u for u in usages if u is not None]
-    if not present:
-        return None
-
-    def total(name: str) -> Any:
-        values = [getattr(u, name) for u in present if getattr(u, name) is not None]
-        return sum(values) if values else None
-
-    return Usage(
-        prompt_tokens=total("prompt_tokens"),
-        completion_tokens=total("completion_tokens"),
-        total_tokens=total("total_tokens"),
-        prompt_audio_seconds=total("prompt_audio_seconds"),
-    )

@@ -70,7 +70,7 @@ def render_with_report(
     """Like :func:`render`, with a report on the cues written (None for formats without cues).
 
     The report comes from the same build of the cues as the text, so its
-    counts are those of the file (``[Speaker 1] `` prefixes included for SRT).
+    counts are those of the file (SRT's ``[Speaker 1] `` labels included where shown).
     """
     entry = REGISTRY.get(fmt)
     if entry is None:

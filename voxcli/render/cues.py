@@ -1,7 +1,7 @@
 """The shared cue builder behind SRT and WebVTT (and the timing behind TSV).
 
 A :class:`~voxcli.transcript.Transcript` becomes a list of :class:`Cue` in
-four steps, all in whole milliseconds so that what we check is what we print:
+five steps, all in whole milliseconds so that what we check is what we print:
 
 1. **Timed segments.** Segments missing a start or an end take the gap
    between their timed neighbours (the previous one's end, the next one's
@@ -19,14 +19,22 @@ four steps, all in whole milliseconds so that what we check is what we print:
    and never leave the segment.
 3. **Shaping.** The tokens of one block (a segment; a speaker change always
    starts a new block, and so does a pause of :data:`PAUSE_MS` between words)
-   are packed greedily into cues of at most ``max_lines`` lines of at most
-   ``max_line_width`` characters lasting at most ``max_cue_duration``. A full
-   cue ends at the best break in its second half: after a sentence (or a
+   are packed into cues of at most ``max_lines`` lines of at most
+   ``max_line_width`` characters lasting at most ``max_cue_duration``. Breaks
+   are classed by :mod:`voxcli.render.linebreaks`: after a sentence (or a
    pause of 1.5 s), after a clause (or a pause of 0.5 s), before a conjunction
-   or preposition, else after the last word that fits. Its lines are then
-   laid out in as few lines as possible, balanced, preferring the same
-   breaks. A word is never broken: a word wider than a line stands alone on
-   its line, and a word that would need one line too many starts the next cue.
+   or preposition, neutral, and bad (after an article, a preposition, a
+   conjunction, a possessive; between a number and its unit), with word lists
+   for the transcript's language (English, French, Spanish, German; English
+   otherwise). A full cue ends in the second half of what fits, preferring,
+   in order: no piece shorter than ``min_cue_duration``, no bad break (at its
+   end or between its lines), the best break, the latest. When the rest of
+   the block fits in one more cue, the two are cut together, the same way and
+   then as evenly as possible, so a split never leaves a tiny tail when a
+   better split exists. Lines are laid out in as few lines as possible: the
+   fewest bad breaks, then the best breaks, and balanced only among those.
+   A word is never broken: a word wider than a line stands alone on its line,
+   and a word that would need one line too many starts the next cue.
 4. **Timeline.** Cues are sorted by start. A cue starting less than
    :data:`COLLISION_MS` after the previous one's start (duplicate or
    zero-length API times) is moved to that distance, so starts stay in
@@ -41,17 +49,22 @@ four steps, all in whole milliseconds so that what we check is what we print:
      moment. Neither extension goes past ``max_cue_duration`` or the
      transcript's known duration, so a cue may stay on screen into the
      silence after its words, never over the next cue;
-   - **the gap rule**: a cue ends at least :data:`MIN_GAP_MS` (two frames at
-     24 fps) before the next one starts. An end later than that (a smaller
-     gap, touching, or overlapping, which is so resolved in favour of the
-     later cue's start) is pulled back to exactly that gap, but never so far
-     that the cue lasts less than :data:`MIN_VISIBLE_MS` (one frame). Only
-     starts closer than ``MIN_VISIBLE_MS + MIN_GAP_MS`` (125 ms), which take
-     degenerate input, leave a smaller gap: the earlier cue then lasts at
-     most one frame, and ends at the latest when the next one starts.
+   - **the gap rule**: a cue ends at least :data:`MIN_GAP_MS` (84 ms: two
+     whole frames at 23.976 fps or faster) before the next one starts.
+     An end later than that (a smaller gap, touching, or overlapping, which is
+     so resolved in favour of the later cue's start) is pulled back to exactly
+     that gap, but never so far that the cue lasts less than
+     :data:`MIN_VISIBLE_MS` (one frame). Only starts closer than
+     ``MIN_VISIBLE_MS + MIN_GAP_MS`` (126 ms), which take degenerate input,
+     leave a smaller gap: the earlier cue then lasts at most one frame, and
+     ends at the latest when the next one starts.
 
    So cues never overlap, every cue ends after it starts (by 1 ms at least),
-   and any two consecutive cues are two frames apart or start within 125 ms.
+   and any two consecutive cues are two frames apart or start within 126 ms.
+5. **Speakers.** A cue shows its speaker (``Cue.show_speaker``) where the
+   speaker changes, in the order shown, and on the first cue. SRT writes the
+   label ``[Speaker 1] `` as text on those cues only; it counts in their first
+   line's width (room is kept for it when shaping) and in the reading speed.
 
 ``--highlight-words`` then turns each cue into one cue per word, the word
 underlined from its start to the next word's start (words with no time of
@@ -68,14 +81,20 @@ from dataclasses import dataclass, replace
 
 from voxcli.errors import UsageError
 from voxcli.render.clean import clean_speaker, clean_text, finite_time
+from voxcli.render.linebreaks import BAD, ENGLISH, BreakRules, break_class, rules_for
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.render.timefmt import to_millis
 from voxcli.transcript import Segment, Transcript
 
 PAUSE_MS = 3000
 """A silence this long between two words always ends a cue (whisper uses 3 s too)."""
-MIN_GAP_MS = 83
-"""The least gap between two cues: two frames at 24 fps (Netflix)."""
+MIN_GAP_MS = 84
+"""The least gap between two cues: two whole frames at any rate from 23.976 fps up.
+
+Netflix asks for two frames; at 24 fps that is 83.33 ms, so 83 ms is a third of a
+millisecond short and becomes one frame when times are snapped to a 24 fps grid.
+84 ms is at least two frames at 23.976, 24, 25, 29.97, 30, 50 and 60 fps whatever
+the rounding, with no frame rate to ask for."""
 MIN_VISIBLE_MS = 42
 """Pulling a cue's end back for the gap never leaves it shorter than this: one frame."""
 CLOSE_GAP_MS = 500
@@ -88,16 +107,6 @@ NO_TIMESTAMPS_MESSAGE = (
     "request timestamps with `--timestamps segment`"
 )
 NO_WORDS_MESSAGE = "--highlight-words needs word timestamps: request them with `--timestamps word`"
-
-_SENTENCE_END = ".!?…。！？"  # noqa: RUF001
-_CLAUSE_END = ",;:，、；：—–"  # noqa: RUF001
-_CLOSERS = "\"'”’»)]}"  # noqa: RUF001
-_CONNECTIVES = (
-    "and but or nor so yet because although though while whereas if unless until when "
-    "where which who whom whose that than after before since as about at by for from in "
-    "into of on onto over through to toward towards under with within without"
-)
-_CONJUNCTIONS = frozenset(_CONNECTIVES.split())
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,9 @@ class Cue:
     """One subtitle: times in milliseconds and its words laid out in lines.
 
     ``highlight`` is the index (in reading order, over all lines) of the word
-    being spoken in a ``--highlight-words`` cue, else None. Text is raw:
-    each format escapes it.
+    being spoken in a ``--highlight-words`` cue, else None. ``show_speaker`` is
+    True where the speaker changes (a format that shows the speaker as text,
+    SRT, labels only those cues). Text is raw: each format escapes it.
     """
 
     start_ms: int
@@ -134,6 +144,7 @@ class Cue:
     speaker: str | None = None
     highlight: int | None = None
     word_starts: tuple[int, ...] = ()
+    show_speaker: bool = False
 
     @property
     def start(self) -> float:
@@ -344,20 +355,12 @@ def uses_words(transcript: Transcript) -> bool:
 # --------------------------------------------------------------------------- shaping
 
 
-def _break_score(before: Token, after: Token | None) -> int:
-    """How good a place the point after ``before`` is to end a cue or a line (0-3)."""
-    tail = before.text.rstrip(_CLOSERS) or before.text
+def _break_at(tokens: Sequence[Token], k: int, rules: BreakRules) -> int:
+    """The class (:mod:`voxcli.render.linebreaks`) of the point between tokens k-1 and k."""
+    before = tokens[k - 1]
+    after = tokens[k] if k < len(tokens) else None
     gap = after.start - before.end if after is not None else 0
-    if tail[-1] in _SENTENCE_END or gap >= 1500:
-        return 3
-    if tail[-1] in _CLAUSE_END or gap >= 500:
-        return 2
-    if after is not None and after.text.lower().strip(_CLOSERS) in _CONJUNCTIONS:
-        return 1
-    return 0
-
-
-_LINE_BONUS = (0.0, 0.05, 0.1, 0.2)
+    return break_class(before.text, after.text if after is not None else None, gap, rules)
 
 
 def _line_count(lengths: Sequence[int], first_width: int, width: int) -> int:
@@ -373,10 +376,16 @@ def _line_count(lengths: Sequence[int], first_width: int, width: int) -> int:
     return count
 
 
-def layout(tokens: Sequence[Token], width: int, reserve: int = 0) -> tuple[tuple[str, ...], ...]:
-    """Lay words out in as few lines as possible, balanced, breaking at good places.
+def layout(
+    tokens: Sequence[Token], width: int, reserve: int = 0, rules: BreakRules = ENGLISH
+) -> tuple[tuple[str, ...], ...]:
+    """Lay words out in as few lines as possible, breaking at the best places, balanced.
 
-    ``reserve`` characters of the first line are taken (by a speaker prefix).
+    Among the layouts with the fewest lines, the chosen one has the fewest bad breaks
+    (after an article, a preposition, ...), then the best breaks (sentence, clause,
+    before a connective: the sum of their classes), and only then the most balanced
+    lines (bottom-heavy on a tie). ``reserve`` characters of the first line are taken
+    (by a speaker label).
     """
     texts = [t.text for t in tokens]
     lengths = [len(t) for t in texts]
@@ -388,30 +397,37 @@ def layout(tokens: Sequence[Token], width: int, reserve: int = 0) -> tuple[tuple
     prefix = [0]
     for length in lengths:
         prefix.append(prefix[-1] + length)
+    classes = [0] + [_break_at(tokens, k, rules) for k in range(1, n)]
 
     def line_length(a: int, b: int) -> int:
         return prefix[b] - prefix[a] + (b - a - 1)
 
-    inf = math.inf
+    Cost = tuple[int, int, float]
+    worst: Cost = (n + 1, 0, math.inf)
     # best[k][b]: (cost, start of the last line) for words [0, b) in k + 1 lines. The cost
-    # sums squared line lengths (balance), less a bonus per good break; a tiny extra per
-    # character of the first line makes ties bottom-heavy.
-    best: list[list[tuple[float, int]]] = [[(inf, -1)] * (n + 1) for _ in range(lines)]
+    # is (bad breaks, minus the sum of the good breaks' classes, balance): compared in that
+    # order. Balance sums squared line lengths; a tiny extra per character of the first
+    # line makes ties bottom-heavy.
+    best: list[list[tuple[Cost, int]]] = [[(worst, -1)] * (n + 1) for _ in range(lines)]
     for b in range(1, n + 1):
         if b > 1 and line_length(0, b) > first_width:
             break
         used = line_length(0, b) + reserve
-        best[0][b] = ((used / width) ** 2 + 1e-6 * used, 0)
+        best[0][b] = ((0, 0, (used / width) ** 2 + 1e-6 * used), 0)
     for k in range(1, lines):
         for b in range(k + 1, n + 1):
             for a in range(b - 1, k - 1, -1):
                 if b - a > 1 and line_length(a, b) > width:
                     break
-                previous = best[k - 1][a][0]
-                if previous == inf:
+                (bad, good, balance), _ = best[k - 1][a]
+                if balance == math.inf:
                     continue
-                bonus = _LINE_BONUS[_break_score(tokens[a - 1], tokens[a])]
-                cost = previous + (line_length(a, b) / width) ** 2 - bonus
+                cls = classes[a]
+                cost = (
+                    bad + (cls == BAD),
+                    good - max(cls, 0),
+                    balance + (line_length(a, b) / width) ** 2,
+                )
                 if cost < best[k][b][0]:
                     best[k][b] = (cost, a)
     bounds = []
@@ -424,36 +440,115 @@ def layout(tokens: Sequence[Token], width: int, reserve: int = 0) -> tuple[tuple
 
 
 def _shape(
-    block: _Block, options: RenderOptions, reserve: int, max_ms: int
-) -> list[tuple[Sequence[Token], tuple[tuple[str, ...], ...]]]:
+    block: _Block,
+    options: RenderOptions,
+    rules: BreakRules,
+    *,
+    reserve: int,
+    label_first: bool,
+    label_all: bool,
+) -> list[tuple[Sequence[Token], bool]]:
+    """Cut a block into cues: (tokens, whether room for the label was kept) for each.
+
+    A cue takes as many words as fit (lines, width, ``max_cue_duration``) and ends in
+    the second half of that: in order of preference, where no piece is shorter than
+    ``min_cue_duration``, where no line of the cue nor the cue itself ends badly (on an
+    article, a preposition, ...), at the best break, as late as possible. When the rest
+    of the block fits in one more cue, the cut is chosen for the pair the same way, and
+    then for the most even split.
+    """
     tokens = block.tokens
     width = options.max_line_width
-    first_width = max(1, width - reserve)
+    max_lines = options.max_lines
+    max_ms = max(1, to_millis(options.max_cue_duration))
+    min_ms = to_millis(options.min_cue_duration)
+    lengths = [len(t.text) for t in tokens]
+    prefix = [0]
+    for length in lengths:
+        prefix.append(prefix[-1] + length)
     n = len(tokens)
 
-    def fits(i: int, j: int) -> bool:
-        if tokens[j - 1].end - tokens[i].start > max_ms:
+    most_words = max_lines * ((width + 1) // 2)  # a line holds at most that many words
+
+    def fits(i: int, j: int, labelled: bool) -> bool:
+        if tokens[j - 1].end - tokens[i].start > max_ms or j - i > most_words:
             return False
-        lengths = [len(t.text) for t in tokens[i:j]]
-        return _line_count(lengths, first_width, width) <= options.max_lines
+        first_width = max(1, width - reserve) if labelled else width
+        return _line_count(lengths[i:j], first_width, width) <= max_lines
 
     def chars(i: int, j: int) -> int:
-        return sum(len(t.text) for t in tokens[i:j]) + (j - i - 1)
+        return prefix[j] - prefix[i] + (j - i - 1)
 
-    out: list[tuple[Sequence[Token], tuple[tuple[str, ...], ...]]] = []
+    def short(i: int, j: int) -> bool:
+        return tokens[j - 1].end - tokens[i].start < min_ms
+
+    classes = [0] + [_break_at(tokens, k, rules) for k in range(1, n)] + [0]
+
+    def bad(i: int, j: int, labelled: bool) -> int:
+        """Bad breaks in the cue of words [i, j): its line breaks (as :func:`layout` lays
+        them out), and its end."""
+        first_width = max(1, width - reserve) if labelled else width
+        lines = _line_count(lengths[i:j], first_width, width)
+        inside = 0 if lines == 1 else fewest_bad(i, j, first_width, lines)
+        return inside + (classes[j] == BAD)
+
+    def fewest_bad(i: int, j: int, first_width: int, lines: int) -> int:
+        """The fewest bad line breaks of words [i, j) in ``lines`` lines."""
+
+        def length(a: int, b: int) -> int:
+            return prefix[b] - prefix[a] + (b - a - 1)
+
+        worst = j - i + 1
+        previous = [worst] * (j + 1)  # previous[b]: words [i, b) in k lines
+        for b in range(i + 1, j + 1):
+            if b > i + 1 and length(i, b) > first_width:
+                break
+            previous[b] = 0
+        for k in range(1, lines):
+            current = [worst] * (j + 1)
+            for b in range(i + k + 1, j + 1):
+                best = worst
+                for a in range(b - 1, i + k - 1, -1):
+                    if b - a > 1 and length(a, b) > width:
+                        break
+                    if previous[a] < worst:
+                        best = min(best, previous[a] + (classes[a] == BAD))
+                current[b] = best
+            previous = current
+        return previous[j]
+
+    out: list[tuple[Sequence[Token], bool]] = []
     i = 0
     while i < n:
+        labelled = label_all or (i == 0 and label_first)
         j = i + 1
-        while j < n and fits(i, j + 1):
+        while j < n and fits(i, j + 1, labelled):
             j += 1
         if j < n:
-            floor = chars(i, j) / 2
-            j = max(
-                (k for k in range(i + 1, j + 1) if k == j or chars(i, k) >= floor),
-                key=lambda k: (_break_score(tokens[k - 1], tokens[k]), k),
-            )
-        cue_tokens = tokens[i:j]
-        out.append((cue_tokens, layout(cue_tokens, width, reserve)))
+            last = [k for k in range(i + 1, j + 1) if fits(k, n, label_all)]
+            if last:  # the rest fits in one cue: choose the pair
+                j = max(
+                    last,
+                    key=lambda k: (
+                        -(short(i, k) + short(k, n)),
+                        -(bad(i, k, labelled) + bad(k, n, label_all)),
+                        _break_at(tokens, k, rules),
+                        -abs(chars(i, k) - chars(k, n)),
+                        k,
+                    ),
+                )
+            else:
+                floor = chars(i, j) / 2
+                j = max(
+                    (k for k in range(i + 1, j + 1) if k == j or chars(i, k) >= floor),
+                    key=lambda k: (
+                        not short(i, k),
+                        -bad(i, k, labelled),
+                        _break_at(tokens, k, rules),
+                        k,
+                    ),
+                )
+        out.append((tokens[i:j], labelled))
         i = j
     return out
 
@@ -461,23 +556,28 @@ def _shape(
 # --------------------------------------------------------------------------- timeline
 
 
-def _fix_timeline(cues: list[Cue], options: RenderOptions, limit_ms: int | None) -> list[Cue]:
-    """Order, spread, extend and pull back cue times (module docs, step 4)."""
+def _timeline(
+    spans: Sequence[tuple[int, int]], options: RenderOptions, limit_ms: int | None
+) -> list[tuple[int, int, int]]:
+    """Order, spread, extend and pull back cue times (module docs, step 4).
+
+    Returns (index in ``spans``, start, end) for each cue, in the order shown.
+    """
     min_ms = to_millis(options.min_cue_duration)
     max_ms = max(1, to_millis(options.max_cue_duration))
     spacing = max(1, min(COLLISION_MS, min_ms))
-    cues = sorted(cues, key=lambda c: c.start_ms)
+    order = sorted(range(len(spans)), key=lambda k: spans[k][0])
     starts: list[int] = []
-    for cue in cues:
-        start = cue.start_ms
+    for k in order:
+        start = spans[k][0]
         if starts and start < starts[-1] + spacing:
             start = starts[-1] + spacing
         starts.append(start)
     out = []
-    for index, cue in enumerate(cues):
-        start = starts[index]
-        following = starts[index + 1] if index + 1 < len(starts) else None
-        end = min(max(cue.end_ms, start + 1), start + max_ms)  # every cue lasts 1 ms at least
+    for position, k in enumerate(order):
+        start = starts[position]
+        following = starts[position + 1] if position + 1 < len(starts) else None
+        end = min(max(spans[k][1], start + 1), start + max_ms)  # every cue lasts 1 ms at least
         # Extensions: up to the minimum duration, and across a small gap (no flicker).
         target = max(end, start + min_ms)
         if following is not None and following - target < CLOSE_GAP_MS:
@@ -490,7 +590,7 @@ def _fix_timeline(cues: list[Cue], options: RenderOptions, limit_ms: int | None)
         # if the starts are too close for both (and never reaching the next start).
         if following is not None:
             end = min(end, max(following - MIN_GAP_MS, start + MIN_VISIBLE_MS), following)
-        out.append(replace(cue, start_ms=start, end_ms=end))
+        out.append((k, start, end))
     return out
 
 
@@ -523,8 +623,16 @@ def require_words(transcript: Transcript) -> None:
 
 
 def bracketed(speaker: str) -> str:
-    """The SRT speaker prefix, ``[Speaker 1] ``, which takes room on a cue's first line."""
+    """The SRT speaker label, ``[Speaker 1] ``, which takes room on a cue's first line."""
     return f"[{speaker}] "
+
+
+@dataclass(frozen=True)
+class _Draft:
+    tokens: Sequence[Token]
+    block: int
+    speaker: str | None
+    room: bool  # shaped with room for the label on its first line
 
 
 def build_cues(
@@ -533,11 +641,16 @@ def build_cues(
     *,
     speaker_prefix: bool = False,
     highlight: bool | None = None,
+    previous_speaker: str | None = None,
 ) -> list[Cue]:
     """Shape a transcript into subtitle cues (see the module docs for the rules).
 
-    ``speaker_prefix`` reserves room on each cue's first line for an SRT-style
-    ``[Speaker 1] `` prefix. ``highlight`` (default: ``options.highlight_words``)
+    A cue's ``show_speaker`` is set where the speaker changes: on a cue with a speaker
+    whose previous cue (in the order shown) had another speaker or none, and on the
+    first cue when it has one. ``previous_speaker`` is the speaker of the cue shown
+    just before these (for a transcript rendered piece by piece, as ``voxcli live``
+    does). ``speaker_prefix`` makes room on those cues' first line for an SRT-style
+    ``[Speaker 1] `` label. ``highlight`` (default: ``options.highlight_words``)
     expands each cue with :func:`highlight_words` and needs word timestamps.
     """
     if highlight is None:
@@ -545,20 +658,68 @@ def build_cues(
     use_words = uses_words(transcript)
     if highlight:
         require_words(transcript)
-    max_ms = max(1, to_millis(options.max_cue_duration))
-    cues = []
-    for block in _blocks(transcript, options, use_words):
-        reserve = len(bracketed(block.speaker)) if speaker_prefix and block.speaker else 0
-        for tokens, lines in _shape(block, options, reserve, max_ms):
-            cues.append(
-                Cue(
-                    start_ms=tokens[0].start,
-                    end_ms=tokens[-1].end,
-                    line_words=lines,
-                    speaker=block.speaker,
-                    word_starts=tuple(t.start for t in tokens),
-                )
-            )
+    rules = rules_for(transcript.language)
     duration = finite_time(transcript.duration)
-    cues = _fix_timeline(cues, options, to_millis(duration) if duration is not None else None)
+    limit_ms = to_millis(duration) if duration is not None else None
+    blocks = _blocks(transcript, options, use_words)
+    blocks.sort(key=lambda b: b.tokens[0].start)
+
+    def reserve(speaker: str | None) -> int:
+        return len(bracketed(speaker)) if speaker_prefix and speaker else 0
+
+    # Room for a label is kept on each block's first cue when its speaker is not the
+    # previous block's; cues of blocks that overlap in time may be shown after another
+    # speaker's cue, so a block whose cue shows a label without room for it is shaped
+    # again with room on every cue (rare: overlapping speech), until none is missing.
+    label_all: set[int] = set()
+    rounds = 0
+    while True:
+        drafts: list[_Draft] = []
+        before = previous_speaker
+        for index, block in enumerate(blocks):
+            room = reserve(block.speaker)
+            shaped = _shape(
+                block,
+                options,
+                rules,
+                reserve=room,
+                label_first=room > 0 and block.speaker != before,
+                label_all=room > 0 and index in label_all,
+            )
+            drafts.extend(_Draft(t, index, block.speaker, labelled) for t, labelled in shaped)
+            before = block.speaker
+        shown = _timeline(
+            [(d.tokens[0].start, d.tokens[-1].end) for d in drafts], options, limit_ms
+        )
+        labels = []
+        before = previous_speaker
+        for k, _, _ in shown:
+            speaker = drafts[k].speaker
+            labels.append(speaker is not None and speaker != before)
+            before = speaker
+        missing = {
+            drafts[k].block
+            for (k, _, _), label in zip(shown, labels, strict=True)
+            if label and reserve(drafts[k].speaker) and not drafts[k].room
+        }
+        if not missing:
+            break
+        label_all |= missing
+        rounds += 1
+        if rounds >= 3:  # degenerate input (many overlapping speakers): room everywhere
+            label_all = set(range(len(blocks)))
+    cues = []
+    for (k, start, end), label in zip(shown, labels, strict=True):
+        draft = drafts[k]
+        room = reserve(draft.speaker) if label else 0
+        cues.append(
+            Cue(
+                start_ms=start,
+                end_ms=end,
+                line_words=layout(draft.tokens, options.max_line_width, room, rules),
+                speaker=draft.speaker,
+                word_starts=tuple(t.start for t in draft.tokens),
+                show_speaker=label,
+            )
+        )
     return highlight_words(cues) if highlight else cues

@@ -6,14 +6,25 @@ Schema (stable; times in seconds rounded to milliseconds, absent values null)::
       "text": str, "language": str|null, "model": str|null,
       "duration": float|null, "source": str|null,
       "segments": [{"start": float|null, "end": float|null, "text": str,
-                    "speaker": str|null}],
-      "words": [{"start": float, "end": float, "text": str, "speaker": str|null}],
+                    "speaker": str|null, "speaker_id": str|null,
+                    "score": float|null}],
+      "words": [{"start": float, "end": float, "text": str, "speaker": str|null,
+                 "speaker_id": str|null, "score": float|null}],
       "usage": {"prompt_tokens": int|null, "completion_tokens": int|null,
-                "total_tokens": int|null, "prompt_audio_seconds": float|null} | null
+                "total_tokens": int|null, "prompt_audio_seconds": int|float|null,
+                "service_tier": str, ...} | null
     }
 
 ``words`` is present only when word timestamps were requested (and returned).
 Segments keep the API's order; their text is stripped of surrounding whitespace.
+``speaker`` is the display label (``Speaker 1``, or the name of a
+``--speaker NAME=PATH`` reference), ``speaker_id`` the API's own id as it sent
+it (``speaker_1``); both null without diarization. ``score`` is the API's
+score for the entry as it sent it (null when it sent none). ``usage`` holds the
+four counters (null when the API did not send one), ``prompt_audio_seconds`` in
+the API's number type (an integer: ``203``, not ``203.0``), then every other
+field of the API's usage object as it sent it: ``service_tier`` (``standard`` or
+``priority``) when the API sends it, and any field the API adds later.
 """
 
 from __future__ import annotations
@@ -36,12 +47,9 @@ def _number(value: float | None) -> float | None:
 def _usage(usage: Usage | None) -> dict[str, Any] | None:
     if usage is None:
         return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-        "prompt_audio_seconds": _number(usage.prompt_audio_seconds),
-    }
+    data = usage.as_dict()
+    data["prompt_audio_seconds"] = _number(usage.prompt_audio_seconds)
+    return data
 
 
 def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
@@ -58,6 +66,8 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
                 "end": round_seconds(s.end),
                 "text": s.text.strip(),
                 "speaker": s.speaker,
+                "speaker_id": s.speaker_id,
+                "score": _number(s.score),
             }
             for s in transcript.segments
         ],
@@ -69,6 +79,8 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
                 "end": round_seconds(w.end),
                 "text": w.text.strip(),
                 "speaker": w.speaker,
+                "speaker_id": w.speaker_id,
+                "score": _number(w.score),
             }
             for w in transcript.words
         ]

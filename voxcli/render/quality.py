@@ -54,15 +54,15 @@ def measure(
 ) -> CueReport:
     """Report on ``subtitles`` (the cues before highlighting), written as ``written`` cues.
 
-    ``shown_speaker`` gives the on-screen text a format puts before a cue's
-    first line (SRT's ``[Speaker 1] ``); it counts toward that line's width
-    and the reading speed. Reading speed counts every character shown,
-    spaces included, lines joined by one space.
+    ``shown_speaker`` gives the on-screen text a format puts before the first
+    line of a cue where the speaker changes (SRT's ``[Speaker 1] ``); it counts
+    toward that line's width and the reading speed. Reading speed counts every
+    character shown, spaces included, lines joined by one space.
     """
 
     def shown_lines(cue: Cue) -> list[str]:
         lines = list(cue.lines)
-        if shown_speaker is not None and cue.speaker:
+        if shown_speaker is not None and cue.speaker and cue.show_speaker:
             lines[0] = shown_speaker(cue.speaker) + lines[0]
         return lines
 

@@ -5,11 +5,21 @@ their neighbours, as for subtitles; empty ones are dropped). Without timed
 segments but with word timestamps, one row per word. Tabs and line breaks in
 text become spaces. When the transcript has speakers, a fourth column
 ``speaker`` follows.
+
+Rows are written by Python's own ``csv`` writer with the ``excel-tab`` dialect
+(lines end with ``\\n``): a field holding a double quote is put in double quotes,
+its own quotes doubled (``say "hi" now`` is written ``"say ""hi"" now"``), so it
+reads back exactly with ``csv.reader(f, dialect="excel-tab")``, pandas'
+``read_csv(f, sep="\\t", dtype=str, keep_default_na=False)`` and spreadsheets.
+Every other field is written as it is.
 """
 
 from __future__ import annotations
 
-from voxcli.render.clean import clean_text, finite_time
+import csv
+import io
+
+from voxcli.render.clean import clean_speaker, clean_text, finite_time
 from voxcli.render.cues import require_times, timed_segments
 from voxcli.render.options import DEFAULT_OPTIONS, RenderOptions
 from voxcli.render.timefmt import to_millis
@@ -30,12 +40,13 @@ def render_tsv(transcript: Transcript, options: RenderOptions = DEFAULT_OPTIONS)
             start_ms = to_millis(start)
             rows.append((start_ms, max(start_ms, to_millis(end)), text, word.speaker))
         rows.sort(key=lambda r: (r[0], r[1]))
-    with_speaker = any(r[3] for r in rows)
-    header = "start\tend\ttext" + ("\tspeaker" if with_speaker else "")
-    lines = [header]
+    with_speaker = any(clean_speaker(r[3]) for r in rows)
+    out = io.StringIO()
+    writer = csv.writer(out, dialect="excel-tab", lineterminator="\n")
+    writer.writerow(["start", "end", "text", *(["speaker"] if with_speaker else [])])
     for start, end, text, speaker in rows:
-        line = f"{start}\t{end}\t{text}"
+        row = [str(start), str(end), text]
         if with_speaker:
-            line += f"\t{clean_text(speaker or '')}"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
+            row.append(clean_speaker(speaker) or "")
+        writer.writerow(row)
+    return out.getvalue()
