@@ -42,7 +42,10 @@ def make_env(
     temp_dir: Path | None = None,
 ) -> Environment:
     """A test environment: the given stdin, in-memory stdout/stderr, this process's
-    variables, and ``tempfile.gettempdir()`` unless ``temp_dir`` is given."""
+    variables, and ``tempfile.gettempdir()`` unless ``temp_dir`` is given.
+
+    Without ``limits``, inputs are never too young (``--min-age`` 0): tests write their
+    inputs just before the run. Pass ``Limits()`` for the real defaults."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return Environment(
         stdin=io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
@@ -52,7 +55,7 @@ def make_env(
         temp_dir=temp_dir or Path(tempfile.gettempdir()),
         stdin_isatty=stdin_isatty,
         stderr_isatty=stderr_isatty,
-        limits=limits or Limits(),
+        limits=limits if limits is not None else Limits(min_age_seconds=0.0),
     )
 
 
@@ -80,5 +83,6 @@ def subprocess_env(server: object, **extra: str) -> dict[str, str]:
 
     env = dict(os.environ)
     env.pop("FORCE_COLOR", None)
+    env["VOXCLI_MIN_AGE"] = "0"  # inputs are written just before the run (see make_env)
     env.update(MISTRAL_API_KEY=TEST_API_KEY, MISTRAL_SERVER_URL=server.url, **extra)  # type: ignore[attr-defined]
     return env

@@ -455,7 +455,6 @@ class Trickle(io.RawIOBase):
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", ".webm"),
         (b"FORM\x00\x00\x10\x00AIFFCOMM", ".aiff"),
         (b"\xff\xf1\x50\x80\x02\x1f", ".aac"),
-        (b"hello, world", ".bin"),
     ],
 )
 def test_spool_stdin_names_the_file_by_its_magic(tmp_path: Path, head: bytes, suffix: str) -> None:
@@ -467,6 +466,12 @@ def test_spool_stdin_names_the_file_by_its_magic(tmp_path: Path, head: bytes, su
         assert path.read_bytes() == payload
     finally:
         path.unlink()
+
+
+def test_stdin_that_is_not_audio_is_refused_before_anything_is_spooled(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not an audio file"):
+        audio.spool_stdin(io.BytesIO(b"hello, world" + bytes(4096)), tmp_path / "spool")
+    assert not (tmp_path / "spool").exists() or list((tmp_path / "spool").iterdir()) == []
 
 
 def test_spool_stdin_sniffs_through_short_reads(tmp_path: Path) -> None:

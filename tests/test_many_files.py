@@ -385,6 +385,8 @@ def test_report_lines_parse_and_match(api_env, tmp_path, monkeypatch):
             "audio_seconds",
             "usage",
             "elapsed",
+            "time",
+            "run",
         }
         assert record["elapsed"] >= 0
     done = records["in/a.wav"]

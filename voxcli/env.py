@@ -24,6 +24,8 @@ MAX_UPLOAD_BYTES = 512 * 1000 * 1000
 """The API's file limit ("512 MB"; read as the smaller decimal megabytes)."""
 MAX_BATCH_REQUESTS = 100_000
 """The Batch API's limit on requests in one job."""
+MAX_RESPONSE_BYTES = 64 * 1000 * 1000
+"""The largest answer voxcli reads (far above any transcript); more fails the request."""
 MAX_STDIN_BYTES = 4 * 1000 * 1000 * 1000
 """The most audio voxcli spools from stdin (34 hours of 16 kHz mono PCM; endless input stops)."""
 MIN_AGE_SECONDS = 10.0
@@ -36,6 +38,7 @@ class Limits:
 
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     max_batch_requests: int = MAX_BATCH_REQUESTS
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     max_stdin_bytes: int = MAX_STDIN_BYTES
     min_age_seconds: float = MIN_AGE_SECONDS
 

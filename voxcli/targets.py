@@ -4,11 +4,16 @@
 that only depend on how the input was named, so they are the same from run to run (what
 ``--skip-existing`` relies on). Inputs that would still share an output fail on their
 own (:func:`collisions`); the rest of the run goes ahead.
+
+:func:`unwritable` checks, before anything is sent, that each output can be written:
+not a directory, in a folder we may write to, replaceable by us, and not reached
+through a symbolic link planted inside the output directory (mirroring never leaves it).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path, PurePath
 
 from voxcli.errors import InputError
@@ -93,3 +98,86 @@ def _relative_to_cwd(path: Path, cwd: Path) -> PurePath:
         except ValueError:
             continue
     return PurePath(path.name)
+
+
+def unwritable(targets: list[Path], root: Path | None) -> dict[int, InputError]:
+    """The outputs that can never be written, by index, with why (see :func:`check_output`)."""
+    errors: dict[int, InputError] = {}
+    for index, target in enumerate(targets):
+        try:
+            check_output(target, root)
+        except InputError as exc:
+            errors[index] = exc
+    return errors
+
+
+def check_output(target: Path, root: Path | None = None) -> None:
+    """Raise InputError if ``target`` can never be written: it is a directory, its folder
+    (or the nearest existing one) is not a writable directory, another user's file in a
+    sticky folder (``/tmp``), or a folder between ``root`` (``--output-dir``, the user's
+    own choice even if a link) and it is a symbolic link."""
+    if root is not None:
+        _check_no_links(target, root)
+    try:  # lstat: renaming over a symlink replaces the link, wherever it points
+        st: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise InputError(f"cannot write {target}: a part of its path is a file") from None
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputError(
+            f"{target} is a directory", hint="move it away, or write into another --output-dir"
+        )
+    folder = _nearest_existing(target.parent)
+    if not folder.is_dir():
+        raise InputError(f"cannot write {target}: {folder} is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"cannot write {target}: no permission to write in {folder}",
+            hint="choose an output you may write, or check the folder's permissions",
+        )
+    if st is not None and folder == target.parent:
+        _check_replaceable(target, folder, st)
+
+
+def _nearest_existing(folder: Path) -> Path:
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _check_replaceable(target: Path, folder: Path, st: os.stat_result) -> None:
+    """Renaming over ``target`` fails in a sticky folder unless we own the file or the
+    folder (or are root), whatever the file's own permissions."""
+    uid = os.geteuid()
+    folder_st = os.stat(folder)
+    if (
+        folder_st.st_mode & stat.S_ISVTX
+        and uid != 0
+        and st.st_uid != uid
+        and folder_st.st_uid != uid
+    ):
+        raise InputError(
+            f"cannot replace {target}: another user's file in a shared folder",
+            hint="write to another path (-o) or folder (-d)",
+        )
+
+
+def _check_no_links(target: Path, root: Path) -> None:
+    """No folder between ``root`` and ``target`` is a symlink (``target`` itself may be:
+    replacing a link replaces the link, inside the folder)."""
+    try:
+        inside = target.relative_to(root)
+    except ValueError:
+        return
+    current = root
+    for part in inside.parts[:-1]:
+        current = current / part
+        if os.path.islink(current):
+            raise InputError(
+                f"{current} is a symbolic link; voxcli does not write through links "
+                "inside the output directory",
+                hint="remove the link, or write into another --output-dir",
+            )

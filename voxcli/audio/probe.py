@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass
@@ -72,8 +73,13 @@ def probe(path: Path) -> AudioInfo:
 
     import soundfile as sf
 
+    from voxcli.audio.decode import decoder_stderr  # (decode imports this module)
+
+    maybe_mp3 = sniff_suffix(head) == ".mp3" or path.suffix.lower() == ".mp3"
     try:
-        info = sf.info(os.fsencode(path))
+        # opening an MP3 is where libmpg123 complains most (other decoders never print)
+        with decoder_stderr() if maybe_mp3 else contextlib.nullcontext():
+            info = sf.info(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
         info = None
     if info is None:

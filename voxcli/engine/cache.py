@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -137,6 +138,11 @@ class PartCache:
                 os.unlink(tmp_name)
             raise
 
+    def sweep_temporaries(self, now: float | None = None) -> int:
+        """Remove only the temporary files older than :data:`STALE_TEMP_SECONDS` (what a
+        process killed while writing leaves); cheap enough for the start of every run."""
+        return self.prune(max_age_days=math.inf, now=now)
+
     def prune(self, max_age_days: float = MAX_AGE_DAYS, now: float | None = None) -> int:
         """Remove entries older than ``max_age_days`` and temporary files older than
         :data:`STALE_TEMP_SECONDS` (left by a process killed while writing)."""
@@ -153,7 +159,10 @@ class PartCache:
                 continue
             with contextlib.suppress(OSError), os.scandir(shard.path) as entries:
                 for entry in entries:
-                    limit = temp_cutoff if entry.name.endswith(".tmp") else cutoff
+                    temporary = entry.name.endswith(".tmp")
+                    if not temporary and math.isinf(cutoff):
+                        continue
+                    limit = temp_cutoff if temporary else cutoff
                     with contextlib.suppress(OSError):
                         if entry.stat(follow_symlinks=False).st_mtime < limit:
                             os.unlink(entry.path)

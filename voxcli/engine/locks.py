@@ -1,6 +1,8 @@
 """Per-output locks, so two overlapping runs never work on the same output at once.
 
-The lock is an ``flock`` on a hidden file beside the output (``.talk.srt.voxcli-lock``).
+The lock is an ``flock`` on a hidden file beside the output (``.talk.srt.voxcli-lock``),
+opened with ``O_NOFOLLOW`` (and created with ``O_EXCL``): a symlink planted there in a
+shared folder is refused, never followed to create or lock the file it points at.
 The kernel drops an flock when its holder exits, crashes included, so a lock can never
 outlive its run. Holders unlink the file before they let go, so normal runs (and
 interrupted ones) leave nothing behind; a file left by a killed run is an unlocked,
@@ -29,7 +31,9 @@ then creates it again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +127,34 @@ def _remove_empty(directories: list[Path]) -> list[Path]:
     return removed
 
 
+_OPEN_FLAGS = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+
+
+def _open_lock_file(path: Path) -> int:
+    """Open the lock file, never through a symlink and never anything but a regular file.
+
+    First ``O_CREAT | O_EXCL`` (a new file, whatever was planted can't be followed), else
+    the existing file with ``O_NOFOLLOW`` (a leftover of a killed run; a symlink there
+    fails with ELOOP); a FIFO or device there is refused without being waited on.
+    """
+    while True:
+        try:
+            return os.open(path, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            pass
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except FileNotFoundError:
+            continue  # its holder removed it between our two opens: create it again
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise InputError(
+                f"the lock file {path} is not a regular file; voxcli does not use it",
+                hint="remove it (and check who can write that folder)",
+            )
+        return fd
+
+
 def try_lock(output: Path) -> OutputLock | None:
     """Take the lock for ``output`` without waiting; None when another run holds it."""
     path = lock_path(output)
@@ -134,7 +166,7 @@ def try_lock(output: Path) -> OutputLock | None:
         created = _deepest_first(created + _make_dirs(path.parent))
         attempts += 1
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fd = _open_lock_file(path)
         except FileNotFoundError as exc:
             if attempts < 5:
                 continue  # another run removed the empty directory we just made: again
@@ -142,7 +174,15 @@ def try_lock(output: Path) -> OutputLock | None:
             raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
         except OSError as exc:
             _remove_empty(created)
+            if exc.errno == errno.ELOOP:
+                raise InputError(
+                    f"the lock file {path} is a symbolic link; voxcli does not follow it",
+                    hint="someone planted it: remove it (and check who can write that folder)",
+                ) from None
             raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
+        except InputError:
+            _remove_empty(created)
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -18,8 +18,7 @@ results) can use it unchanged.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,8 +33,19 @@ from voxcli.engine.scheduler import Cancelled, Priority, Scheduler, Task
 from voxcli.errors import VoxcliError
 from voxcli.output.progress import NullProgress
 from voxcli.output.sinks import write_atomic
+from voxcli.output.sweep import make_run_dir
 
-Status = Literal["done", "skipped", "locked", "failed", "cancelled"]
+Status = Literal["done", "skipped", "locked", "failed", "cancelled", "unstable"]
+
+
+class NotNow(Exception):
+    """Raised by a job's work: the input is not ready (e.g. still being written); it ends
+    with ``status`` and ``reason``, writes nothing, and is not a failure."""
+
+    def __init__(self, reason: str, status: Status = "unstable") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,14 @@ def workers_for(options: RunOptions) -> int:
     return options.jobs + (0 if options.fail_fast else 1)
 
 
+def queued_ahead(options: RunOptions) -> int:
+    """How many inputs wait in the pool's queue, locked, beyond one per worker: a worker
+    that finishes an input takes the next one at once instead of waiting for the main
+    thread to write the finished one's output (two fsyncs) and hand it another. With
+    ``--fail-fast`` none: a queued input would still start after the failure."""
+    return 0 if options.fail_fast else options.jobs
+
+
 def run_jobs(jobs: Sequence[Job], work: Work, options: RunOptions) -> list[Outcome]:
     """Process every job; return one outcome per job, in input order."""
     return _Run(jobs, work, options).run()
@@ -140,18 +158,22 @@ class _Run:
     def run(self) -> list[Outcome]:
         options = self.options
         workers = workers_for(options)
+        extra = queued_ahead(options)
+        ahead = workers + extra
         scheduler = self.scheduler = Scheduler(workers)
-        private_tmp = Path(tempfile.mkdtemp(prefix="voxcli-run-", dir=options.temp_dir))
+        run_dir = make_run_dir(options.temp_dir)  # locked while we live (see output.sweep)
+        private_tmp = run_dir.path
         self.progress.start(len(self.jobs))
         try:
             while self.queue or self.running:
-                # Inputs are locked when handed to the pool, so only a few are ahead.
-                while self.queue and self.stop_reason is None and len(self.running) < workers:
-                    index, job = self.queue.popleft()
-                    self._submit(scheduler, private_tmp, index, job)
+                self._top_up(scheduler, private_tmp, ahead)
                 if not self.running:
                     break
-                for task in scheduler.wait_any(self.running, timeout=1.0):
+                done = scheduler.wait_any(self.running, timeout=1.0)
+                if extra:  # refill before writing what finished (not with --fail-fast:
+                    # a failure among ``done`` must stop the run before anything new)
+                    self._top_up(scheduler, private_tmp, ahead)
+                for task in done:
                     if task in self.running:  # a run-stopping error may have dropped it
                         self._collect(task)
             while self.queue:  # stopped early: the rest never started
@@ -162,23 +184,34 @@ class _Run:
                 scheduler.close()
                 self._abandon()
                 self.progress.stop()
-                shutil.rmtree(private_tmp, ignore_errors=True)
+                run_dir.remove()
             raise
         scheduler.close()
         self.progress.stop()
-        shutil.rmtree(private_tmp, ignore_errors=True)
+        run_dir.remove()
         return [self.outcomes[i] for i in range(len(self.jobs))]
 
     # -- submitting and collecting -----------------------------------------------------
 
-    def _submit(self, scheduler: Scheduler, temp: Path, index: int, job: Job) -> None:
+    def _top_up(self, scheduler: Scheduler, temp: Path, ahead: int) -> None:
+        """Hand inputs to the pool until ``ahead`` of them are unfinished. Inputs are
+        locked when handed over, so only a few are claimed before they run."""
+        unfinished = sum(1 for task in self.running if not task.done())
+        while self.queue and self.stop_reason is None and unfinished < ahead:
+            index, job = self.queue.popleft()
+            if self._submit(scheduler, temp, index, job):
+                unfinished += 1
+
+    def _submit(self, scheduler: Scheduler, temp: Path, index: int, job: Job) -> bool:
+        """Lock ``job``'s outputs and queue its work; False if it ended here instead
+        (refused, skipped, locked by another run)."""
         now = time.monotonic()
         if job.error is not None:
             self._failed(index, job, job.error, now)
-            return
-        if self.options.skip_existing and _all_exist(job.targets):
+            return False
+        if self.options.skip_existing and _up_to_date(job):
             self._skipped(index, job, "skipped", f"{_names(job.targets)} exists")
-            return
+            return False
         locks: list[OutputLock] = []
         for target in job.targets:
             try:
@@ -186,26 +219,34 @@ class _Run:
             except VoxcliError as exc:  # e.g. the output's directory cannot be created
                 _release(locks)
                 self._failed(index, job, exc, now)
-                return
+                return False
             if lock is None:
                 _release(locks)
                 self._skipped(index, job, "locked", f"another voxcli run is writing {target}")
-                return
+                return False
             locks.append(lock)
-        if self.options.skip_existing and _all_exist(job.targets):  # finished while we waited
+        if self.options.skip_existing and _up_to_date(job):  # finished while we waited
             _release(locks)
             self._skipped(index, job, "skipped", f"{_names(job.targets)} exists")
-            return
+            return False
         context = JobContext(index, scheduler, temp, self._upload_callback(index))
         name = getattr(job.source, "display_name", str(job.source))
-        progress = self.progress
+        progress, stops_run = self.progress, self.options.stops_run
+        running = _Running(index, job, locks, now)
 
         def work() -> Produced:
+            running.started = time.monotonic()  # its time in the queue is not its own
             progress.begin(index, name)
-            return self.work(job, context)
+            try:
+                return self.work(job, context)
+            except Exception as exc:
+                if stops_run(exc):  # cancel the queued inputs before a worker takes one
+                    scheduler.stop()
+                raise
 
         task = scheduler.submit(work, Priority.INPUT)
-        self.running[task] = _Running(index, job, locks, now)
+        self.running[task] = running
+        return True
 
     def _upload_callback(self, index: int) -> UploadCallback:
         progress = self.progress
@@ -230,6 +271,10 @@ class _Run:
                     lock.release(written=written)
         except Cancelled:
             self._cancelled(index, job, running.started, self.stop_reason)
+            return
+        except NotNow as exc:
+            self._record(Outcome(index, job, exc.status, reason=exc.reason), running.started)
+            self._ready(index, None)
             return
         except Exception as exc:
             self._failed(index, job, exc, running.started)
@@ -294,8 +339,24 @@ class _Run:
                 self.options.write_stdout(pending)
 
 
-def _all_exist(targets: tuple[Path, ...]) -> bool:
-    return bool(targets) and all(target.exists() for target in targets)
+def _up_to_date(job: Job) -> bool:
+    """Every output exists and none is older than the job's source file (one changed
+    since its transcript was written is done again)."""
+    if not job.targets:
+        return False
+    source = getattr(job.source, "path", None)
+    try:
+        changed = os.stat(source).st_mtime if source is not None else None
+    except OSError:
+        changed = None  # gone or unreadable: its own error comes later
+    for target in job.targets:
+        try:
+            written = os.stat(target).st_mtime
+        except OSError:
+            return False
+        if changed is not None and changed > written:
+            return False
+    return True
 
 
 def _names(targets: tuple[Path, ...]) -> str:

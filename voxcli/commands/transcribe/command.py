@@ -191,6 +191,18 @@ def transcribe(
             rich_help_panel=RUN,
         ),
     ] = False,
+    min_age: Annotated[
+        float | None,
+        typer.Option(
+            "--min-age",
+            metavar="SECONDS",
+            help="Skip local files modified less than SECONDS ago (still being written); "
+            "they are reported 'unstable' and done by a later run (default: 10 for files "
+            "found with -r or --files-from, 0 for files named; env VOXCLI_MIN_AGE).",
+            show_default=False,
+            rich_help_panel=RUN,
+        ),
+    ] = None,
     report_path: Annotated[
         Path | None,
         typer.Option(
@@ -251,6 +263,8 @@ def transcribe(
         fail_fast=fail_fast,
         report=report_path,
         stream=stream,
+        min_age=min_age,
+        min_age_env=env.environ.get("VOXCLI_MIN_AGE"),
     )
     request = build_request(flags, settings)
     run_request(env, request, settings)

@@ -60,6 +60,8 @@ class TranscribeFlags:
     fail_fast: bool = False
     report: Path | None = None
     stream: bool = False
+    min_age: float | None = None
+    min_age_env: str | None = None  # VOXCLI_MIN_AGE, used when --min-age is not given
 
     @property
     def highlight_words_asked(self) -> bool:
@@ -90,6 +92,9 @@ class TranscribeRequest:
     stream: bool
     api_key_file: str | None = None
     speakers: tuple[SpeakerFlag, ...] = ()
+    min_age: float | None = None
+    """--min-age: skip local files modified less than this many seconds ago (None: the
+    environment's default, for inputs found in directories or --files-from lists only)."""
 
     @property
     def to_stdout(self) -> bool:
@@ -125,6 +130,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         raise UsageError(
             f"--split-minutes must be a positive number of minutes, not {flags.split_minutes:g}"
         )
+    min_age = _min_age(flags)
     speakers = tuple(parse_speaker(raw) for raw in flags.speakers)
     check_speakers(speakers, diarize=flags.diarize)
     if speakers and flags.stream:
@@ -171,6 +177,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         stream=flags.stream,
         api_key_file=flags.api_key_file,
         speakers=speakers,
+        min_age=min_age,
     )
 
 
@@ -228,6 +235,22 @@ def _check_outputs(flags: TranscribeFlags) -> None:
         _check_single_output(len(flags.sources))
     if flags.skip_existing and flags.output is None and flags.output_dir is None:
         raise UsageError("--skip-existing needs --output or --output-dir")
+
+
+def _min_age(flags: TranscribeFlags) -> float | None:
+    """--min-age, else VOXCLI_MIN_AGE, else None (the environment's default applies)."""
+    value, name = flags.min_age, "--min-age"
+    if value is None and flags.min_age_env is not None and flags.min_age_env.strip():
+        name = "VOXCLI_MIN_AGE"
+        try:
+            value = float(flags.min_age_env)
+        except ValueError:
+            raise UsageError(
+                f"VOXCLI_MIN_AGE must be a number of seconds, not {flags.min_age_env!r}"
+            ) from None
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"{name} must be a number of seconds, 0 or more, not {value:g}")
+    return value
 
 
 def _check_single_output(count: int) -> None:

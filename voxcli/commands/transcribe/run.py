@@ -8,38 +8,56 @@ and the exit code.
 from __future__ import annotations
 
 import math
+import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 
 from voxcli import inputs, render, targets
+from voxcli.audio.decode import decoder_messages
 from voxcli.audio.references import LONGEST_SECONDS, load_reference
+from voxcli.audio.spool import capped
 from voxcli.catalog.card import AUDIO_TOKENS_PER_SECOND, ModelCard, estimate_bias_tokens
 from voxcli.commands import common
 from voxcli.commands.modelcheck import ModelGuard, check_model, stops_run
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
+from voxcli.console import Say
+from voxcli.engine.cache import PartCache
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.pipeline import TranscribeSetup, transcribe_source
-from voxcli.engine.runner import Job, JobContext, Outcome, Produced, RunOptions, run_jobs
+from voxcli.engine.runner import Job, JobContext, NotNow, Outcome, Produced, RunOptions, run_jobs
 from voxcli.engine.streaming import stream_source
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, VoxcliError
+from voxcli.output import sweep
 from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
 from voxcli.output.sinks import write_stdout
 from voxcli.output.summary import Summary
+from voxcli.sources import Source
+from voxcli.transcript import Transcript
+
+SHORT_AUDIO_RATIO = 0.8
+SHORT_AUDIO_SECONDS = 2.0
+"""The API heard "much less" than a file's header says when it is below this share of it
+and this many seconds short (MP3 durations are estimates; a second or so is noise)."""
+FUTURE_MTIME_SECONDS = 3600.0
+"""A file modified this far in the future has a wrong clock, not a writer: not unstable."""
 
 
 def transcribe_all(env: Environment, request: TranscribeRequest, settings: Settings) -> None:
     """Transcribe every input of ``request``; raise ``typer.Exit``/errors for the exit code."""
     console = env.console
-    raws = list(request.sources)
+    listed: list[str] = []
     if request.files_from is not None:
-        raws += inputs.read_files_from(request.files_from, env.stdin_bytes)
-    items = inputs.expand_inputs(raws, recursive=request.recursive)
+        listed = inputs.read_files_from(request.files_from, env.stdin_bytes)
+    items = inputs.expand_inputs(
+        request.sources, recursive=request.recursive, listed=listed, keep_going=True
+    )
     uses_stdin = common.check_stdin_sources(
         [item.source for item in items],
         api_key_file=request.api_key_file,
@@ -51,6 +69,27 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
         if request.verbose or env.stderr_isatty:
             console.warn("nothing to transcribe: no audio files found")
         return
+    _sweep(env, request)
+    stdin = capped(env.stdin_bytes, env.limits.max_stdin_bytes) if uses_stdin else None
+    with decoder_messages(console.warn if request.verbose and not request.quiet else None):
+        _transcribe(env, request, settings, items, stdin)
+
+
+def _sweep(env: Environment, request: TranscribeRequest) -> None:
+    """Remove what killed runs left behind (see :mod:`voxcli.output.sweep`)."""
+    sweep.sweep_run_dirs(env.temp_dir)
+    if request.use_cache:
+        PartCache(env.cache_dir).sweep_temporaries()
+
+
+def _transcribe(
+    env: Environment,
+    request: TranscribeRequest,
+    settings: Settings,
+    items: list[inputs.InputItem],
+    stdin: BinaryIO | None,
+) -> None:
+    console = env.console
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
     params = replace(
         request.params,
@@ -72,7 +111,7 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
                 temp_dir=env.temp_dir,
                 limit=env.limits.max_upload_bytes,
                 upload_mode=request.upload,
-                stdin=env.stdin_bytes if source.kind == "stdin" else None,
+                stdin=stdin if source.kind == "stdin" else None,
                 report=say,
                 request_seconds=request_seconds,
             )
@@ -89,7 +128,7 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
                 cache_dir=env.cache_dir if request.use_cache else None,
                 jobs=request.jobs,
             ),
-            stdin=env.stdin_bytes if uses_stdin else None,
+            stdin=stdin,
             say=say,
             warn=console.warn,
         )
@@ -115,21 +154,29 @@ def _run(
     items: list[inputs.InputItem],
 ) -> list[Outcome]:
     outputs, refused = _targets(items, request)
+    sweep.sweep_part_files(target for target in outputs if target is not None)
     jobs = [
         Job(item.source, (target,) if target is not None else (), refused.get(index))
         for index, (item, target) in enumerate(zip(items, outputs, strict=True))
     ]
+    ages = [_min_age(request, item, env.limits.min_age_seconds) for item in items]
     fmt, options = request.output_format, request.render
-    say = setup.say
+    say, warn = setup.say, env.console.warn
 
     def work(job: Job, context: JobContext) -> Produced:
+        before = _stable(job.source, ages[context.index])
         transcript = guard.call(transcribe_source, setup, job.source, context)
+        if before is not None and _changed(job.source, before):
+            raise NotNow("it changed while it was transcribed; retried next run")
+        _check_heard(transcript, warn)
         text, cues = render.render_with_report(transcript, fmt, options)
         if cues is not None:
             say(f"{transcript.source}: {cues.summary(options)}")
         return Produced((text,), transcript)
 
-    report = ReportWriter(request.report) if request.report is not None else None
+    report = (
+        ReportWriter(request.report, warn=env.console.warn) if request.report is not None else None
+    )
     try:
         return run_jobs(
             jobs,
@@ -148,6 +195,64 @@ def _run(
     finally:
         if report is not None:
             report.close()
+
+
+def _min_age(request: TranscribeRequest, item: inputs.InputItem, default: float) -> float:
+    """How old a local file must be to be taken: --min-age (or VOXCLI_MIN_AGE) for every
+    file, else the environment's default for files found in directories or lists."""
+    if request.min_age is not None:
+        return request.min_age
+    return default if item.unattended else 0.0
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What a file looked like when its work began."""
+
+    size: int
+    mtime_ns: int
+
+
+def _stable(source: Source, min_age: float) -> _Stamp | None:
+    """:class:`NotNow` if the file was modified less than ``min_age`` seconds ago, else
+    its stamp, to check it did not change meanwhile. None (no checks) with ``min_age`` 0,
+    for stdin and URLs, and for a file that is gone (its own error comes with reading it)."""
+    if min_age <= 0 or source.kind != "file" or source.path is None:
+        return None
+    try:
+        st = os.stat(source.path)
+    except OSError:
+        return None
+    age = time.time() - st.st_mtime
+    if -FUTURE_MTIME_SECONDS < age < min_age:
+        raise NotNow(
+            f"modified {max(age, 0.0):.0f} s ago (--min-age {min_age:g} s); retried next run"
+        )
+    return _Stamp(st.st_size, st.st_mtime_ns)
+
+
+def _changed(source: Source, before: _Stamp) -> bool:
+    """The file is not what it was when its work began (still being written)."""
+    assert source.path is not None
+    try:
+        st = os.stat(source.path)
+    except OSError:
+        return True
+    return (st.st_size, st.st_mtime_ns) != (before.size, before.mtime_ns)
+
+
+def _check_heard(transcript: Transcript, warn: Say) -> None:
+    """Warn when the API heard much less audio than the file's header claims: the file
+    may be truncated, or still being written (its header written first)."""
+    claimed = transcript.duration
+    heard = transcript.usage.prompt_audio_seconds if transcript.usage is not None else None
+    if claimed is None or heard is None:
+        return
+    if heard < claimed * SHORT_AUDIO_RATIO and claimed - heard > SHORT_AUDIO_SECONDS:
+        warn(
+            f"{transcript.source}: the API heard {heard:.0f} s of audio, but its header says "
+            f"{claimed:.0f} s: the file may be truncated or still being written"
+        )
 
 
 def _announce(
@@ -176,6 +281,8 @@ def _announce(
         console.info(f"{job.source}: wrote {job.target}")
     elif outcome.status in ("skipped", "locked") and verbose:
         console.info(f"{job.source}: skipped, {outcome.reason}")
+    elif outcome.status == "unstable" and verbose:
+        console.info(f"{job.source}: not yet, {outcome.reason}")
     elif outcome.status == "failed" and total > 1 and error is not None:
         hint = error.hint if isinstance(error, VoxcliError) else None
         console.input_error(job.source, _message(error), hint)
@@ -194,6 +301,8 @@ def _finish(
     console = env.console
     if (request.verbose or env.stderr_isatty) and not request.quiet:
         console.info(summary.line())
+        if unstable := sum(o.status == "unstable" for o in outcomes):
+            console.info(f"{unstable} unstable (still being written): retried next run")
     if summary.failed:
         stopped = (
             f"; stopped early, {summary.cancelled} not run (--fail-fast)"
@@ -215,12 +324,23 @@ def _targets(
 ) -> tuple[list[Path | None], dict[int, VoxcliError]]:
     """Where each input's result goes: stdout (None), --output, or a file under --output-dir.
 
-    Also the inputs refused because they would share an output file with another one.
+    Also the inputs refused before anything is sent: a directory without -r, an output
+    shared with another input, or one that can never be written (:func:`targets.unwritable`).
     """
+    refused: dict[int, VoxcliError] = {
+        index: item.error for index, item in enumerate(items) if item.error is not None
+    }
     if request.output is not None:
-        return [request.output] * len(items), {}
-    if request.output_dir is None:
-        return [None] * len(items), {}
-    extension = render.extension_of(request.output_format)
-    paths = targets.output_paths(items, request.output_dir, extension)
-    return list(paths), dict(targets.collisions(items, paths))
+        paths = [request.output] * len(items)
+        root = None
+    elif request.output_dir is not None:
+        extension = render.extension_of(request.output_format)
+        paths = targets.output_paths(items, request.output_dir, extension)
+        root = request.output_dir
+    else:
+        return [None] * len(items), refused
+    for index, error in targets.collisions(items, paths).items():
+        refused.setdefault(index, error)
+    for index, error in targets.unwritable(paths, root).items():
+        refused.setdefault(index, error)
+    return list(paths), refused
