@@ -75,6 +75,8 @@ def _probe(argv: list[str]) -> subprocess.CompletedProcess[str]:
         (["detect-lang", "--help"], "detect-lang"),
         (["completion", "--help"], ""),
         (["completion", "show", "--help"], ""),
+        (["batch", "--help"], ""),
+        (["batch", "submit", "--help"], ""),
     ],
     ids=[
         "help",
@@ -85,6 +87,8 @@ def _probe(argv: list[str]) -> subprocess.CompletedProcess[str]:
         "detect-lang-help",
         "completion-help",
         "completion-show-help",
+        "batch-help",
+        "batch-submit-help",
     ],
 )
 def test_help_and_version_do_not_import_heavy_modules(argv, commands):
