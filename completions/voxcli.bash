@@ -88,7 +88,7 @@ __voxcli_option() {
         'batch submit|--bias-file') kind=file choices='' ;;
         'batch submit|--speaker') kind=text choices='' ;;
         'batch submit|--temperature') kind=text choices='' ;;
-        'batch submit|--upload') kind=choice choices='auto original' ;;
+        'batch submit|--upload') kind=choice choices='auto original opus' ;;
         'batch submit|--split-minutes') kind=text choices='' ;;
         'batch submit|--format'|'batch submit|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
         'batch submit|--max-line-width') kind=text choices='' ;;
@@ -190,7 +190,7 @@ __voxcli_option() {
         'transcribe|--format'|'transcribe|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
         'transcribe|--output'|'transcribe|-o') kind=file choices='' ;;
         'transcribe|--output-dir'|'transcribe|-d') kind=dir choices='' ;;
-        'transcribe|--upload') kind=choice choices='auto original' ;;
+        'transcribe|--upload') kind=choice choices='auto original opus' ;;
         'transcribe|--max-line-width') kind=text choices='' ;;
         'transcribe|--max-lines') kind=text choices='' ;;
         'transcribe|--max-cue-duration') kind=text choices='' ;;
@@ -251,7 +251,7 @@ __voxcli_audio_files() {
     local file
     shopt -s extglob  # runs in a subshell (see __voxcli_reply): the caller's options are safe
     compgen -d -- "$1"
-    compgen -f -X '!*.@([wW][aA][vV]|[fF][lL][aA][cC]|[mM][pP]3|[oO][gG][gG]|[oO][gG][aA]|[oO][pP][uU][sS]|[mM]4[aA]|[mM][pP]4|[aA][aA][cC]|[wW][eE][bB][mM]|[aA][iI][fF][fF]|[aA][iI][fF])' -- "$1" | while IFS= read -r file; do
+    compgen -f -X '!*.@([wW][aA][vV]|[fF][lL][aA][cC]|[mM][pP]3|[oO][gG][gG]|[oO][gG][aA]|[oO][pP][uU][sS]|[mM]4[aA]|[mM][pP]4|[aA][aA][cC]|[wW][eE][bB][mM]|[aA][iI][fF][fF]|[aA][iI][fF]|[wW][mM][aA]|[aA][mM][rR]|[mM][kK][aA]|[mM][kK][vV]|[mM][oO][vV]|[aA][vV][iI]|[mM]4[vV]|[tT][sS]|[mM][tT][sS]|[wW][mM][vV]|[fF][lL][vV]|3[gG][pP])' -- "$1" | while IFS= read -r file; do
         [[ -d $file ]] || printf '%s\n' "$file"
     done
 }

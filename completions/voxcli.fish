@@ -85,7 +85,7 @@ end
 function __voxcli_audio_files
     set -l paths (complete -C "'' "(__voxcli_token) | string replace -r '\t.*' '')
     string match -r -- '.*/$' $paths
-    string match -ir -- '.*\.(?:wav|flac|mp3|ogg|oga|opus|m4a|mp4|aac|webm|aiff|aif)$' $paths
+    string match -ir -- '.*\.(?:wav|flac|mp3|ogg|oga|opus|m4a|mp4|aac|webm|aiff|aif|wma|amr|mka|mkv|mov|avi|m4v|ts|mts|wmv|flv|3gp)$' $paths
     return 0
 end
 
@@ -171,7 +171,7 @@ complete -c voxcli -n '__voxcli_using batch submit' -l bias -r -f -d 'Words or n
 complete -c voxcli -n '__voxcli_using batch submit' -l bias-file -r -F -d 'Read bias terms from PATH, one per line, '\''#'\'' comments'
 complete -c voxcli -n '__voxcli_using batch submit' -l speaker -r -f -d 'A 3-15 s clip of a known speaker (repeatable, at most 8; needs --diarize): their segments come back labelled NAME'
 complete -c voxcli -n '__voxcli_using batch submit' -l temperature -r -f -d 'Sampling temperature'
-complete -c voxcli -n '__voxcli_using batch submit' -l upload -r -f -a 'auto original' -d 'auto: upload lossless audio as 16 kHz mono FLAC (what the model hears); original: upload files untouched'
+complete -c voxcli -n '__voxcli_using batch submit' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, about 5x smaller than FLAC, lossy (for slow or metered links)'
 complete -c voxcli -n '__voxcli_using batch submit' -l split-minutes -r -f -d 'Cut recordings longer than MINUTES into parts at quiet points (each its own request, merged at collection)'
 complete -c voxcli -n '__voxcli_using batch submit' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format written at collection (default: text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using batch submit' -l max-line-width -r -f -d 'Characters per subtitle line (Netflix: 42)'
@@ -297,7 +297,7 @@ complete -c voxcli -n '__voxcli_using transcribe' -l temperature -r -f -d 'Sampl
 complete -c voxcli -n '__voxcli_using transcribe' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format (default: from --output'\''s extension, else text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using transcribe' -l output -s o -r -F -d 'Write to PATH (atomically) instead of stdout; the extension picks the format'
 complete -c voxcli -n '__voxcli_using transcribe' -l output-dir -s d -r -f -a '(__fish_complete_directories (__voxcli_token) Directory)' -d 'Write one file per source into DIR, mirroring the inputs'\'' relative paths (a/talk.wav -> DIR/a/talk.srt)'
-complete -c voxcli -n '__voxcli_using transcribe' -l upload -r -f -a 'auto original' -d 'auto: send lossless audio as 16 kHz mono FLAC (what the model hears); original: send files untouched'
+complete -c voxcli -n '__voxcli_using transcribe' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, about 5x smaller than FLAC, lossy (for slow or metered links)'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-line-width -r -f -d 'Characters per subtitle line (Netflix: 42)'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-lines -r -f -d 'Lines per subtitle cue'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-cue-duration -r -f -d 'Longest time a cue stays on screen'

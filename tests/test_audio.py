@@ -199,13 +199,15 @@ def make_m4a(path: Path) -> Path:
     return path
 
 
-def test_probe_m4a_is_passed_through_undecoded(tmp_path: Path) -> None:
+def test_probe_m4a_is_decoded_with_pyav_and_still_sent_as_it_is(tmp_path: Path) -> None:
     path = make_m4a(tmp_path / "talk.m4a")
     got = audio.probe(path)
-    assert not got.decodable
-    assert got.format == "MP4"
-    assert got.samplerate is got.channels is got.frames is got.duration is None
+    assert got.decodable and got.media and not got.video
+    assert (got.format, got.subtype) == ("MP4", "AAC")
+    assert got.duration == pytest.approx(0.5, abs=0.05)
     assert got.size == path.stat().st_size
+    assert audio.plan_upload(got, "auto") == "original"  # compressed, and the API takes it
+    assert audio.plan_upload(got, "opus") == "opus"
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,24 @@ def test_output_file_is_a_valid_srt_of_the_whole_session(api_env, rt, tmp_path):
     assert [c.start for c in cues] == sorted(c.start for c in cues)
 
 
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_input_faster_than_real_time_is_sent_whole_past_the_buffer(api_env, rt, tmp_path, via):
+    # Three minutes (more than the 2-minute reconnect buffer) as fast as they can be read:
+    # a file or pipe waits for the server instead of dropping audio.
+    pcm = (speech_pcm(16_000, seconds=180) * 32767).astype("<i2")
+    if via == "file":
+        wav = tmp_path / "long.wav"
+        soundfile.write(wav, pcm, 16_000, subtype="PCM_16")
+        result = run_cli("live", str(wav), "--pace", "0", "-f", "jsonl")
+    else:
+        result = run_cli("live", "-", "-f", "jsonl", stdin=pcm.tobytes())
+    assert result.exit_code == 0, result.stderr
+    [session] = rt.sessions
+    assert session.audio_bytes == len(pcm) * 2
+    assert "dropped" not in result.stderr
+    assert segments_of(result.stdout)[-1]["end"] == pytest.approx(180.0, abs=0.01)
+
+
 def test_duration_stops_by_itself(api_env, rt):
     result = run_cli("live", str(WAV), "--pace", "0", "--duration", "1.2", "-f", "jsonl")
     assert result.exit_code == 0, result.stderr

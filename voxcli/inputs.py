@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
-from voxcli.audio.formats import AUDIO_EXTENSIONS
+from voxcli.audio.formats import MEDIA_EXTENSIONS
 from voxcli.errors import UsageError, VoxcliError
 from voxcli.sources import Source, parse_source
 from voxcli.textfiles import read_capped, read_flag_file
 
-AUDIO_SUFFIXES = frozenset(AUDIO_EXTENSIONS)
+AUDIO_SUFFIXES = frozenset(MEDIA_EXTENSIONS)
 """Extensions taken from a directory with ``--recursive`` (case-insensitive)."""
 FILES_FROM_MAX_BYTES = 256_000_000
 """The most a ``--files-from`` list may hold (millions of paths; /dev/zero is refused)."""

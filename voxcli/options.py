@@ -24,6 +24,16 @@ ModelOpt = Annotated[
         rich_help_panel=REQUEST,
     ),
 ]
+UploadOpt = Annotated[
+    Literal["auto", "original", "opus"],
+    typer.Option(
+        "--upload",
+        help="auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), "
+        "compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, "
+        "about 5x smaller than FLAC, lossy (for slow or metered links).",
+        rich_help_panel=REQUEST,
+    ),
+]
 BiasOpt = Annotated[
     list[str] | None,
     typer.Option(

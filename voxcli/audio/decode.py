@@ -72,12 +72,25 @@ def reader_class() -> type[sf.SoundFile]:
 
 
 def open_reader(path: Path) -> sf.SoundFile:
-    """Open ``path`` for block reading; raise InputError if soundfile cannot."""
+    """Open ``path`` for block reading: libsndfile for WAV, FLAC, OGG and its other PCM
+    formats; PyAV for MP3 (libsndfile stops short on a VBR MP3 without a Xing header)
+    and for everything libsndfile cannot read (M4A, AAC, WebM, video...). InputError if
+    neither can."""
     import soundfile as sf
 
+    from voxcli.audio.media import MediaReader
+
     try:
-        return reader_class()(os.fsencode(path))
+        reader = reader_class()(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
+        reader = None
+    if reader is not None and reader.format != "MP3":
+        return reader
+    if reader is not None:
+        reader.close()
+    try:
+        return MediaReader(path)  # reads like a SoundFile that cannot seek
+    except InputError:
         raise InputError(
             f"{path} is not an audio file voxcli can read (or it is damaged)"
         ) from None

@@ -17,8 +17,14 @@ AUDIO_EXTENSIONS = (
     ".webm",
     ".aiff",
     ".aif",
+    ".wma",
+    ".amr",
+    ".mka",
 )
-"""Lower-case suffixes of the audio files voxcli reads (decoded, or sent as they are)."""
+VIDEO_EXTENSIONS = (".mkv", ".mov", ".avi", ".m4v", ".ts", ".mts", ".wmv", ".flv", ".3gp")
+"""Video containers whose first audio stream voxcli decodes (with PyAV)."""
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS + VIDEO_EXTENSIONS
+"""Every suffix ``-r`` picks and completion offers: the one list of what voxcli reads."""
 
 CONTENT_TYPES = {
     ".wav": "audio/wav",
@@ -33,6 +39,9 @@ CONTENT_TYPES = {
     ".webm": "audio/webm",
     ".aiff": "audio/aiff",
     ".aif": "audio/aiff",
+    ".wma": "audio/x-ms-wma",
+    ".amr": "audio/amr",
+    ".mka": "audio/x-matroska",
 }
 """MIME type sent with an upload, by extension."""
 

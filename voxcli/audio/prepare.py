@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from voxcli.api.types import AudioPayload
 from voxcli.audio.encode import encode_flac_16k_mono
-from voxcli.audio.probe import AudioInfo, plan_upload, probe
+from voxcli.audio.probe import AudioInfo, api_accepts, plan_upload, probe
 from voxcli.audio.spool import spool_stdin, temp_audio_path
 from voxcli.errors import InputError
 from voxcli.sizes import format_size
@@ -63,16 +63,34 @@ def prepared_audio(
     if info is None:
         info = probe_source(source, path)
     name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
-    if plan_upload(info, upload_mode) == "original":
+    plan = plan_upload(info, upload_mode)
+    if plan == "original":
         yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
         return
-    with temp_audio_path(".flac", temp_dir) as flac:
-        encoded = encode_flac_16k_mono(path, flac)
-        if encoded.bytes >= info.size:  # e.g. 8 kHz mu-law WAV: the original is smaller
+    suffix = ".ogg" if plan == "opus" else ".flac"
+    with temp_audio_path(suffix, temp_dir) as encoded_path:
+        if plan == "opus":
+            encoded_bytes = encode_opus_file(path, encoded_path)
+        else:
+            encoded_bytes = encode_flac_16k_mono(path, encoded_path).bytes
+        if encoded_bytes >= info.size and api_accepts(info):  # e.g. 8 kHz mu-law WAV
             yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
             return
-        payload = AudioPayload(f"{Path(name).stem}.flac", path=flac)
-        yield PreparedAudio(payload, info, info.size, encoded.bytes)
+        payload = AudioPayload(f"{Path(name).stem}{suffix}", path=encoded_path)
+        yield PreparedAudio(payload, info, info.size, encoded_bytes)
+
+
+def encode_opus_file(src: Path, dest: Path) -> int:
+    """``src`` as 16 kHz mono Opus in OGG at ``dest``; the bytes written."""
+    import numpy as np
+
+    from voxcli.audio.decode import mono_blocks, open_reader
+    from voxcli.audio.media import encode_opus_16k_mono
+
+    with open_reader(src) as reader:
+        buf = np.empty((round(reader.samplerate * 10), reader.channels), dtype=np.float32)
+        encode_opus_16k_mono(mono_blocks(reader, buf, None), dest, int(reader.samplerate))
+    return dest.stat().st_size
 
 
 def upload_summary(source: Source, ready: PreparedAudio) -> str:
@@ -81,7 +99,8 @@ def upload_summary(source: Source, ready: PreparedAudio) -> str:
     if sent == original:
         return f"{source}: sending {format_size(sent)} as is"
     saved = 100 * (1 - sent / original) if original else 0.0
+    codec = "Opus" if ready.payload.file_name.endswith(".ogg") else "FLAC"
     return (
-        f"{source}: sending {format_size(sent)} of 16 kHz mono FLAC "
+        f"{source}: sending {format_size(sent)} of 16 kHz mono {codec} "
         f"instead of {format_size(original)} ({saved:.0f}% less)"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voxcli.audio.formats import CONTAINER_NAMES, PASSTHROUGH_KINDS, sniff_suffix
@@ -14,9 +14,11 @@ from voxcli.errors import InputError
 TARGET_RATE = 16_000
 """Voxtral listens at 16 kHz mono; this is what the encoder writes."""
 
-UPLOAD_MODES = ("auto", "original")
+UPLOAD_MODES = ("auto", "original", "opus")
 
 _LOSSY_FORMATS = frozenset({"MP3", "OGG"})  # already compact: re-encoding would only grow them
+API_MEDIA_FORMATS = frozenset({"MP3", "OGG", "MP4", "WEBM", "AAC"})
+"""Compressed containers the API accepts as they are (M4A is MP4)."""
 NO_SEEK_FORMATS = frozenset({"MP3", "OGG"})
 """Seeking in these lands on the wrong samples (VBR MP3 via mpg123, OGG via libsndfile#794),
 and python-soundfile re-seeks after *every* read of a seekable file, which garbles ~50 ms
@@ -27,10 +29,11 @@ after each block boundary. We read them as unseekable streams (see :mod:`.decode
 class AudioInfo:
     """What :func:`probe` learned about a file.
 
-    ``format``/``subtype`` are soundfile's names ("WAV", "PCM_16", "MP3", ...) when
-    ``decodable``; for a pass-through container ``format`` is "MP4", "WEBM" or "AAC"
-    and the sample fields are None. MP3 frame counts are libsndfile's estimate (and
-    libsndfile stops decoding there: a VBR MP3 without a Xing header may come up short).
+    ``format``/``subtype`` are soundfile's names ("WAV", "PCM_16", ...), or for media
+    decoded with PyAV (``media``: MP3, M4A/MP4, WebM, MKV, MOV, AVI, AAC, WMA, AMR...)
+    the container's short name and the codec. ``video``: the file also holds video.
+    ``decodable`` False: a container the API accepts that nothing here could decode
+    (sent as it is; the sample fields are None).
     """
 
     path: Path
@@ -42,6 +45,8 @@ class AudioInfo:
     duration: float | None
     size: int
     decodable: bool
+    media: bool = False
+    video: bool = False
 
 
 def probe(path: Path) -> AudioInfo:
@@ -82,6 +87,12 @@ def probe(path: Path) -> AudioInfo:
             info = sf.info(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
         info = None
+    if info is None or info.format == "MP3":  # PyAV: any container, and MP3's true length
+        media = _probe_with_av(path)
+        if media is not None and info is not None:  # keep libsndfile's names for MP3
+            return replace(media, format=info.format, subtype=info.subtype)
+        if media is not None:
+            return media
     if info is None:
         suffix = path.suffix.lower()
         if sniff_suffix(head) in PASSTHROUGH_KINDS.get(suffix, ()):
@@ -115,19 +126,53 @@ def probe(path: Path) -> AudioInfo:
     )
 
 
-def plan_upload(info: AudioInfo, mode: str) -> str:
-    """Decide whether to send the file as is (``"original"``) or as 16 kHz mono FLAC.
+def _probe_with_av(path: Path) -> AudioInfo | None:
+    """The file as PyAV sees it; None if PyAV cannot open it either. A media file with no
+    audio stream is an InputError naming it."""
+    from voxcli.audio.media import probe_media
 
-    ``mode`` is "original" (never re-encode) or "auto" (re-encode uncompressed or
-    lossless audio, and FLAC that is not already 16 kHz mono; keep MP3, OGG and
-    pass-through containers), the choices of ``--upload``.
+    try:
+        media = probe_media(path)
+    except InputError as exc:
+        if "has no audio stream" in exc.message:
+            raise
+        return None
+    if media.samplerate <= 0 or media.channels <= 0 or not media.duration:
+        return None
+    return AudioInfo(
+        path=path,
+        format=media.format_name,
+        subtype=media.codec.upper(),
+        samplerate=media.samplerate,
+        channels=media.channels,
+        frames=round(media.duration * media.samplerate),
+        duration=media.duration,
+        size=path.stat().st_size,
+        decodable=True,
+        media=True,
+        video=media.has_video,
+    )
+
+
+def plan_upload(info: AudioInfo, mode: str) -> str:
+    """Decide whether to send the file as is (``"original"``), as 16 kHz mono FLAC
+    (``"reencode"``) or as 16 kHz mono Opus (``"opus"``).
+
+    ``mode`` is a choice of ``--upload``: "original" (never re-encode), "opus" (lossy,
+    about 5x smaller than FLAC, for slow links) or "auto" (re-encode uncompressed or
+    lossless audio, FLAC that is not already 16 kHz mono, video and containers the API
+    does not take; keep MP3, OGG, M4A, AAC and WebM audio as they are).
     """
     if mode == "original":
         return "original"
+    if mode == "opus":
+        return "opus" if info.decodable else "original"
     if mode != "auto":
         raise ValueError(f"unknown upload mode {mode!r}; expected one of {UPLOAD_MODES}")
     if not info.decodable or info.format in _LOSSY_FORMATS:
         return "original"
+    if info.media:  # compressed audio the API takes is kept; video and the rest re-encoded
+        return "original" if not info.video and info.format in API_MEDIA_FORMATS else "reencode"
     if info.format == "FLAC":
         small = (info.samplerate or 0) <= TARGET_RATE and (info.channels or 0) <= 1
         return "original" if small else "reencode"
@@ -136,6 +181,11 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     return "reencode"
 
 
+def api_accepts(info: AudioInfo) -> bool:
+    """Whether the API takes the file as it is (video and unusual containers: no)."""
+    return not info.video and (not info.media or info.format in API_MEDIA_FORMATS)
+
+
 def seeks_exactly(info: AudioInfo) -> bool:
     """True if a time range of this file can be read by seeking (not MP3/OGG, see above)."""
-    return info.decodable and info.format not in NO_SEEK_FORMATS
+    return info.decodable and not info.media and info.format not in NO_SEEK_FORMATS

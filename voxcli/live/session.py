@@ -64,6 +64,10 @@ REPORT_STEP_SECONDS = 1.0
 """While disconnected, dropped audio is reported again each time it grew by this much."""
 
 
+ROOM_WAIT_SECONDS = 5.0
+"""With back-pressure, how long capture waits at a time for the server to confirm audio."""
+
+
 def default_backoff(attempt: int) -> float:
     """Seconds before reconnect attempt ``attempt`` (1, 2, …): 0.5 s doubling up to 15 s,
     plus up to 0.25 s of jitter."""
@@ -81,12 +85,17 @@ async def run_session(
     buffer_seconds: float = 120.0,
     drain_timeout: float = 10.0,
     backoff: Callable[[int], float] = default_backoff,
+    wait_for_room: bool = False,
 ) -> SessionSummary:
     """Stream ``audio`` (PCM in ``settings.audio``; ``None`` ends it) through ``open_link``
     links until the input ends or ``stop`` is set, and the server has finished.
 
     Raises the last :class:`LinkLost` when ``retries`` reconnects in a row failed, and auth
-    or usage errors at once."""
+    or usage errors at once.
+
+    ``wait_for_room``: a file or a pipe that can wait (back-pressure): when the buffer is
+    full, stop taking audio until the server confirms some, instead of dropping the
+    oldest. A microphone cannot wait, so for it the buffer drops (the default)."""
     if buffer_seconds <= 0 or drain_timeout <= 0 or retries < 0:
         raise ValueError("buffer_seconds and drain_timeout must be positive, retries >= 0")
     driver = _Driver(
@@ -99,6 +108,7 @@ async def run_session(
         buffer_seconds=buffer_seconds,
         drain_timeout=drain_timeout,
         backoff=backoff,
+        wait_for_room=wait_for_room,
     )
     return await driver.run()
 
@@ -200,8 +210,11 @@ class _Driver:
         buffer_seconds: float,
         drain_timeout: float,
         backoff: Callable[[int], float],
+        wait_for_room: bool = False,
     ) -> None:
         self.open_link = open_link
+        self.wait_for_room = wait_for_room
+        self.room = asyncio.Event()  # set when confirmed audio left the buffer
         self.settings = settings
         self.audio = audio
         self.on_event = on_event
@@ -471,12 +484,15 @@ class _Driver:
             self.confirmed = position
             self.progress = True
             self.tape.trim(position)
+            self.room.set()
 
     # -- capture ----------------------------------------------------------------------------
 
     async def _capture(self) -> None:
         try:
             while True:
+                if self.wait_for_room:
+                    await self._until_room()
                 chunk = await self._next_chunk()
                 if chunk is None:
                     return
@@ -485,6 +501,26 @@ class _Driver:
         finally:
             self.input_over.set()
             self.audio_ready.set()
+
+    async def _until_room(self) -> None:
+        """Wait while the buffer is nine tenths full (back-pressure), until ``stop``, or at
+        most :data:`ROOM_WAIT_SECONDS` at a time: a server that confirms nothing (long
+        silence) must not stall the input for good."""
+        tape = self.tape
+        deadline = time.monotonic() + ROOM_WAIT_SECONDS
+        while tape.end - tape.start >= tape.capacity * 0.9 and not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.room.clear()
+            assert self.stop_waiter is not None
+            waiter = asyncio.ensure_future(self.room.wait())
+            await asyncio.wait(
+                {waiter, self.stop_waiter}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not waiter.done():
+                waiter.cancel()
+                await asyncio.wait({waiter})
 
     async def _next_chunk(self) -> bytes | None:
         """The next chunk from the queue; None at its end or once ``stop`` is set."""

@@ -6,7 +6,7 @@ that runs it, imported only then (``voxcli batch --help`` loads no SDK and no au
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -35,6 +35,7 @@ from voxcli.options import (
     TemperatureOpt,
     TextWidthOpt,
     TimeoutOpt,
+    UploadOpt,
     VerboseOpt,
 )
 
@@ -131,15 +132,7 @@ def submit(
     bias_file: BiasFileOpt = None,
     speaker: SpeakerOpt = None,
     temperature: TemperatureOpt = None,
-    upload: Annotated[
-        Literal["auto", "original"],
-        typer.Option(
-            "--upload",
-            help="auto: upload lossless audio as 16 kHz mono FLAC (what the model hears); "
-            "original: upload files untouched.",
-            rich_help_panel=REQUEST,
-        ),
-    ] = "auto",
+    upload: UploadOpt = "auto",
     split_minutes: Annotated[
         float | None,
         typer.Option(

@@ -13,6 +13,7 @@ second signal exits at once (130/143); the last checkpoint stays a complete file
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import signal
 import threading
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
     from voxcli.live.sources import AudioSource
     from voxcli.live.transcript import LiveTranscript
 
-QUEUE_CHUNKS = 600
-"""Chunks (100 ms each) waiting for the session at most; the session drains them into its
-own bounded reconnect buffer at once, so this only fills if the loop stalls."""
+QUEUE_CHUNKS = 50
+"""Chunks waiting for the session at most. A file or pipe then waits (back-pressure); a
+microphone cannot, so its oldest chunks are dropped and counted."""
+CHUNK_SECONDS = 0.1
+"""The length of one captured chunk (the sources' unit)."""
 TICK_SECONDS = 0.25
 """How often the status line and the checkpoint are refreshed without events."""
 
@@ -186,13 +189,17 @@ async def _session(
         for sink in sinks:
             sink.on_event(event)
 
+    can_wait = request.source is not None  # files and pipes wait; a microphone cannot
+    dropped = [0]
+
     def deliver(chunk: bytes | None) -> None:
-        if queue.full():  # the loop stalled: drop the oldest, never block capture
+        if queue.full():  # the loop stalled: drop the oldest, never block a microphone
             with contextlib.suppress(asyncio.QueueEmpty):
-                queue.get_nowait()
+                if queue.get_nowait() is not None:
+                    dropped[0] += 1
         queue.put_nowait(chunk)
 
-    capture = _Capture(source, loop, deliver, request.duration)
+    capture = _Capture(source, loop, deliver, request.duration, queue if can_wait else None)
     _install_stop_handlers(loop, stop, source)
     ticker = asyncio.create_task(_tick(sinks))
     capture.start()
@@ -204,6 +211,7 @@ async def _session(
             on_event,
             retries=settings.retries,
             stop=stop,
+            wait_for_room=can_wait,
         )
     finally:
         capture.finished.set()
@@ -215,6 +223,10 @@ async def _session(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
+    if dropped[0]:
+        summary = replace(
+            summary, dropped_seconds=summary.dropped_seconds + dropped[0] * CHUNK_SECONDS
+        )
     if capture.error is not None:  # what was captured is transcribed; then the error
         raise capture.error
     return summary
@@ -231,11 +243,13 @@ class _Capture(threading.Thread):
         loop: asyncio.AbstractEventLoop,
         deliver: Callable[[bytes | None], None],
         duration: float | None,
+        waits_on: asyncio.Queue[bytes | None] | None = None,
     ) -> None:
         super().__init__(name="voxcli-capture", daemon=True)
         self.source = source
         self.loop = loop
         self.deliver = deliver
+        self.waits_on = waits_on  # a file or pipe: block while the queue is full
         fmt = source.format
         self.limit = None if duration is None else round(duration * fmt.bytes_per_second)
         self.finished = threading.Event()
@@ -261,8 +275,29 @@ class _Capture(threading.Thread):
             self._send(None)
 
     def _send(self, chunk: bytes | None) -> None:
+        if self.waits_on is not None:
+            self._put_waiting(chunk)
+            return
         with contextlib.suppress(RuntimeError):  # the loop is closed: the session is over
             self.loop.call_soon_threadsafe(self.deliver, chunk)
+
+    def _put_waiting(self, chunk: bytes | None) -> None:
+        """Hand ``chunk`` over, waiting for room (back-pressure), until the session ends."""
+        assert self.waits_on is not None
+        try:
+            future = asyncio.run_coroutine_threadsafe(self.waits_on.put(chunk), self.loop)
+        except RuntimeError:  # the loop is closed: the session is over
+            return
+        while True:
+            try:
+                future.result(timeout=0.5)
+                return
+            except concurrent.futures.TimeoutError:
+                if self.finished.is_set():  # the session ended while we waited
+                    future.cancel()
+                    return
+            except (concurrent.futures.CancelledError, RuntimeError):
+                return
 
 
 def _install_stop_handlers(

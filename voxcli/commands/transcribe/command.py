@@ -2,7 +2,7 @@
 
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,6 +31,7 @@ from voxcli.options import (
     TemperatureOpt,
     TextWidthOpt,
     TimeoutOpt,
+    UploadOpt,
     VerboseOpt,
 )
 
@@ -111,15 +112,7 @@ def transcribe(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
-    upload: Annotated[
-        Literal["auto", "original"],
-        typer.Option(
-            "--upload",
-            help="auto: send lossless audio as 16 kHz mono FLAC (what the model hears); "
-            "original: send files untouched.",
-            rich_help_panel=REQUEST,
-        ),
-    ] = "auto",
+    upload: UploadOpt = "auto",
     max_line_width: MaxLineWidthOpt = DEFAULT_RENDER.max_line_width,
     max_lines: MaxLinesOpt = DEFAULT_RENDER.max_lines,
     max_cue_duration: MaxCueDurationOpt = DEFAULT_RENDER.max_cue_duration,
