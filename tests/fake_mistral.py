@@ -113,6 +113,18 @@ request is recorded, faulted or not. The answer to a request is delayed by ``lat
 Model lookups (``/v1/models``) are the exception: ``latency`` and ``delay_fn`` skip them,
 and so do faults and waits that name no ``path``, so tests about the work that follows a
 lookup need not count it.
+
+Hostile answers share the ``fail_next``/``drop_next`` queue:
+
+- ``drip_next(interval)``: a 200 whose body (``body``, by default 100 KB of JSON whitespace
+  then ``{}``) goes out one byte every ``interval`` seconds; with ``headers=True`` the status
+  line goes out and then an endless header, one byte per ``interval``.
+- ``flood_next(size)``: a 200 JSON answer of ``size`` bytes of whitespace (then ``{}``), or a
+  never-ending chunked one with ``size=None``; written as fast as the client reads.
+- ``end_next(after_events=N)``: a stream that ends *cleanly* (the terminating chunk) after
+  N SSE frames, before its final event (``transcription.done``, ``[DONE]``).
+- A redirect is a ``fail_next(307, headers={"Location": ...})``; point it at a second
+  :class:`FakeMistral` for another origin.
 """
 
 from __future__ import annotations
@@ -317,7 +329,8 @@ class RecordedRequest:
     finished_at: float | None = None  # response written, connection dropped or client gone
     audio_seconds: float | None = None  # decoded duration of the audio sent, if known
     status: int | None = None  # status code answered; None when no answer was sent
-    fault: str | None = None  # "fail", "drop" or "auth" when the answer was an injected fault
+    #: "fail", "drop", "auth", "drip", "flood" or "end" when the answer was an injected fault
+    fault: str | None = None
     client_aborted: bool = False  # the client went away before the exchange completed
 
     def field(self, name: str, default: str | None = None) -> str | None:
@@ -668,7 +681,7 @@ def _missing(loc: str, value: Any = None) -> ApiError:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "drop" | "slow"
+    kind: str  # "fail" | "drop" | "slow" | "drip" | "flood" | "end"
     remaining: int
     path: str | None
     status: int = 500
@@ -678,6 +691,8 @@ class _Fault:
     reset: bool = False
     after_events: int | None = None
     when: Callable[[RecordedRequest], bool] | None = None
+    size: int | None = None
+    drip_headers: bool = False
 
 
 class _ClientGone(Exception):
@@ -727,6 +742,8 @@ class _Handler(BaseHTTPRequestHandler):
     #: called once, right before the last bytes of an answer go out (or the connection is
     #: dropped), so the records are final by the time the client sees the answer
     completion: Callable[[], None] | None = None
+    #: whether the answer is an SSE stream (chunked), set by :meth:`start_sse`
+    sse_started = False
 
     def completed(self) -> None:
         if self.completion is not None:
@@ -812,6 +829,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def start_sse(self, status: int = 200) -> None:
+        self.sse_started = True
         self.send_response(status)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -1145,6 +1163,37 @@ class FakeMistral:
             self._faults, _Fault("drop", times, path, reset=reset, after_events=after_events)
         )
 
+    def drip_next(
+        self,
+        interval: float,
+        times: int = 1,
+        path: str | None = None,
+        *,
+        body: bytes | None = None,
+        headers: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests with a 200 that drips one byte every
+        ``interval`` seconds: the body (``body``, by default 100 KB of JSON whitespace and
+        ``{}``) after the headers, or with ``headers=True`` an endless header line, so the
+        answer never starts. Each read the client makes gets a byte well within any
+        per-read timeout; only a deadline on the whole request ends it."""
+        self._queue(
+            self._faults,
+            _Fault("drip", times, path, seconds=interval, body=body, drip_headers=headers),
+        )
+
+    def flood_next(self, size: int | None = None, times: int = 1, path: str | None = None) -> None:
+        """Answer the next ``times`` requests with a 200 JSON body of ``size`` bytes (all
+        whitespace but a final ``{}``) or, with ``size=None``, a never-ending chunked one;
+        written as fast as the client reads, until it goes away."""
+        self._queue(self._faults, _Fault("flood", times, path, size=size))
+
+    def end_next(self, after_events: int = 1, times: int = 1, path: str | None = None) -> None:
+        """End the next ``times`` streamed answers cleanly (the terminating chunk, no error)
+        after ``after_events`` SSE frames: a stream without its final event. A non-streamed
+        answer is cut half-way and the connection closed, as ``drop_next`` does."""
+        self._queue(self._faults, _Fault("end", times, path, after_events=after_events))
+
     def slow_next(self, seconds: float, times: int = 1, path: str | None = None) -> None:
         """Delay the answer to the next ``times`` requests (under ``path``) by ``seconds``."""
         self._queue(self._slow, _Fault("slow", times, path, seconds=seconds))
@@ -1292,6 +1341,15 @@ class FakeMistral:
             rec.fault = "fail"
             self._send_fault(h, rec, fault)
             return
+        if fault is not None and fault.kind in ("drip", "flood"):
+            rec.fault = fault.kind
+            rec.status = 200
+            h.close_connection = True
+            if fault.kind == "drip":
+                self._drip(h, fault)
+            else:
+                self._flood(h, fault.size)
+            return
         if not self._authorized(rec):
             rec.fault = "auth"
             rec.status = 401
@@ -1299,12 +1357,12 @@ class FakeMistral:
             return
         cut = fault.after_events if fault is not None else None
         if cut is not None:
-            rec.fault = "drop"
+            rec.fault = "end" if fault is not None and fault.kind == "end" else "drop"
         try:
             self._route(h, rec, duration, cut)
         except ApiError as err:
             self._error(h, rec, err.status, err.message)
-        if cut is not None:
+        if cut is not None and not (rec.fault == "end" and h.sse_started):
             h.drop(fault.reset if fault else False)
 
     def _send_fault(self, h: _Handler, rec: RecordedRequest, fault: _Fault) -> None:
@@ -1322,6 +1380,47 @@ class FakeMistral:
         payload = body.encode("utf-8") if isinstance(body, str) else bytes(body)
         ctype = headers.pop("Content-Type", None) or headers.pop("content-type", None)
         h.send_bytes(fault.status, payload, ctype or "text/plain; charset=utf-8", headers)
+
+    def _drip(self, h: _Handler, fault: _Fault) -> None:
+        h.completed()
+        if fault.drip_headers:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Drip: ")
+            h.wfile.flush()
+            while True:
+                self._sleep(fault.seconds)
+                h.wfile.write(b"a")
+                h.wfile.flush()
+        payload = fault.body if isinstance(fault.body, bytes) else b" " * 100_000 + b"{}"
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.flush()
+        for i in range(len(payload)):
+            h.wfile.write(payload[i : i + 1])
+            h.wfile.flush()
+            self._sleep(fault.seconds)
+
+    def _flood(self, h: _Handler, size: int | None) -> None:
+        chunk = b" " * (64 * 1024)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        if size is None:
+            h.send_header("Transfer-Encoding", "chunked")
+        else:
+            h.send_header("Content-Length", str(size))
+        h.end_headers()
+        h.completed()
+        if size is None:
+            while not self._stopping.is_set():
+                h.write_chunk(chunk)
+            return
+        left = max(0, size - 2)
+        while left > 0 and not self._stopping.is_set():
+            h.wfile.write(chunk[: min(left, len(chunk))])
+            left -= min(left, len(chunk))
+        h.wfile.write(b"{}"[:size])
+        h.wfile.flush()
 
     def _authorized(self, rec: RecordedRequest) -> bool:
         if self._reject_all:
@@ -1640,6 +1739,8 @@ class FakeMistral:
         h.start_sse()
         for i, frame in enumerate(frames):
             if cut is not None and i >= cut:
+                if rec.fault == "end":  # a clean end: the stream just stops early
+                    h.end_chunks()
                 return
             if i:
                 self._sleep(self.stream_interval)

@@ -7,6 +7,8 @@ The key is looked up in a fixed, documented order (``--api-key-file``,
 from __future__ import annotations
 
 import io
+import math
+import re
 import stat
 import sys
 import threading
@@ -22,13 +24,20 @@ from voxcli.catalog.kinds import (
     DEFAULT_TRANSCRIBE_MODEL,
     Kind,
 )
+from voxcli.env import MAX_RESPONSE_BYTES
 from voxcli.errors import AuthError, UsageError
 from voxcli.redact import register_secret
 from voxcli.textfiles import read_flag_text
 
 DEFAULT_MODEL = DEFAULT_TRANSCRIBE_MODEL
 DEFAULT_TIMEOUT = 300.0
+MAX_TIMEOUT = 86_400.0
+"""The longest ``--timeout`` (one day): beyond it a run is hung, not patient."""
 DEFAULT_RETRIES = 3
+DEFAULT_MAX_RETRY_AFTER = 60.0
+"""The longest wait a server's ``Retry-After`` gets (``VOXCLI_MAX_RETRY_AFTER``)."""
+TEMPERATURE_RANGE = (0.0, 1.5)
+"""``--temperature`` values the API takes (documented for chat; transcription likewise)."""
 
 CONFIG_KEYS = frozenset(
     {
@@ -40,6 +49,7 @@ CONFIG_KEYS = frozenset(
         "format",
         "timeout",
         "retries",
+        "max_retry_after",
     }
 )
 
@@ -124,26 +134,51 @@ def _readable_by_others(path: Path) -> bool:
 
 
 _EXPECTED = {
-    "_positive_float": "a positive number of seconds",
+    "_positive_float": f"a positive number of seconds, at most {MAX_TIMEOUT:.0f}",
+    "_wait_seconds": f"a number of seconds from 0 to {MAX_TIMEOUT:.0f}",
     "_non_negative_int": "a whole number, 0 or more",
     "_name": "a non-empty name",
     "_server_url": "an http:// or https:// URL",
 }
 
 
+class _Refused(ValueError):
+    """A value refused with a message of its own (rather than the generic "expected ...")."""
+
+
 def _parse(value: Any, parse: Callable[[Any], T], origin: str) -> T:
     try:
         return parse(value)
-    except (TypeError, ValueError):
+    except _Refused as exc:
+        raise UsageError(f"{origin}: {exc}") from None
+    except (TypeError, ValueError, OverflowError):
         expected = _EXPECTED.get(parse.__name__, "a valid value")
         raise UsageError(f"invalid value {value!r} for {origin}: expected {expected}") from None
 
 
 def _positive_float(value: Any) -> float:
     number = float(value)
-    if not number > 0:
+    if not (math.isfinite(number) and 0 < number <= MAX_TIMEOUT):
         raise ValueError(value)
     return number
+
+
+def _wait_seconds(value: Any) -> float:
+    number = float(value)
+    if not (math.isfinite(number) and 0 <= number <= MAX_TIMEOUT):
+        raise ValueError(value)
+    return number
+
+
+def check_temperature(value: float | None, flag: str = "--temperature") -> float | None:
+    """``value`` when the API takes it (finite, within :data:`TEMPERATURE_RANGE`), else a
+    :class:`UsageError`: refused before anything is sent."""
+    if value is None:
+        return None
+    low, high = TEMPERATURE_RANGE
+    if not (math.isfinite(value) and low <= value <= high):
+        raise UsageError(f"{flag} must be a number from {low:g} to {high:g}, not {value:g}")
+    return value
 
 
 def _non_negative_int(value: Any) -> int:
@@ -190,6 +225,10 @@ class Settings:
     key_file: KeyFile | None = field(default=None, repr=False, compare=False)
     model_kind: Kind = "offline"
     """What the model is used for: offline transcription, chat or realtime."""
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    """The longest wait a ``Retry-After`` gets; a longer one is cut to this."""
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    """The largest answer read; more fails the request."""
 
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""
@@ -232,10 +271,12 @@ def resolve_settings(
     env: Mapping[str, str],
     warn: Callable[[str], None] = lambda message: None,
     stdin: TextIO | None = None,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
 ) -> Settings:
     """Combine flags, environment (``env``) and config file, in that order of precedence.
 
-    ``stdin`` is where ``--api-key-file -`` reads the key."""
+    ``stdin`` is where ``--api-key-file -`` reads the key; ``max_response_bytes`` comes
+    from the run's :class:`~voxcli.env.Limits`."""
     path = config_path(env)
     config = load_config_file(path)
     for message in config.warnings:
@@ -273,6 +314,7 @@ def resolve_settings(
         model, model_setting.env_name, model_setting.key, flag_name="--model"
     )
     format_value, format_origin = pick(fmt, "VOXCLI_FORMAT", "format")
+    wait_value, wait_origin = pick(None, "VOXCLI_MAX_RETRY_AFTER", "max_retry_after")
 
     register_secret(key)
     if url is not None:
@@ -300,6 +342,12 @@ def resolve_settings(
         format=None if format_value is None else _parse(format_value, _name, format_origin),
         config_path=path,
         key_file=key_file,
+        max_retry_after=(
+            DEFAULT_MAX_RETRY_AFTER
+            if wait_value is None
+            else _parse(wait_value, _wait_seconds, wait_origin)
+        ),
+        max_response_bytes=max_response_bytes,
     )
 
 
@@ -309,8 +357,37 @@ def _name(value: Any) -> str:
     return value.strip()
 
 
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\\]")
+
+
 def _server_url(value: Any) -> str:
-    url = str(value).strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
+    """An ``http(s)://host[:port][/path]`` base URL, or ValueError.
+
+    Credentials (``user:pass@``) are refused: the HTTP client would send them as Basic auth
+    instead of the API key, and they would end up in messages. Query strings, fragments,
+    blanks, control characters and percent-escapes in the host are refused too, and so
+    is a port outside 1-65535.
+    """
+    if not isinstance(value, str):
         raise ValueError(value)
-    return url
+    text = value.strip()
+    if _UNSAFE_URL_CHARS.search(text):
+        raise ValueError(value)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)  # ValueError for an unclosed [IPv6 bracket
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(value)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise _Refused(
+            "the server URL must not hold a user name or password "
+            f"({parts.scheme}://***@{parts.netloc.rpartition('@')[2]}): voxcli authenticates "
+            "with the API key, put it in MISTRAL_API_KEY, the config file or --api-key-file"
+        )
+    host = parts.hostname or ""
+    if not host or "%" in host or parts.query or parts.fragment or "?" in text or "#" in text:
+        raise ValueError(value)
+    port = parts.port  # ValueError when out of range or not a number
+    if port == 0:
+        raise ValueError(value)
+    return f"{parts.scheme.lower()}://{parts.netloc}{parts.path}".rstrip("/")

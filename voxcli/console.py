@@ -27,6 +27,8 @@ def silent(message: str) -> None:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Every C0/C1 control but newline and tab, and lone surrogates (not writable as UTF-8).
+_DATA_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -34,6 +36,15 @@ def printable(text: str) -> str:
     as ``\\xNN`` and newlines as spaces, so nothing from outside can steer a terminal."""
     text = text.replace("\n", " ")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def server_text(text: str) -> str:
+    """Text from the server that is printed as data (a chat answer, ``--stream`` text):
+    lines and tabs kept (``\\r\\n`` becomes ``\\n``), every other control character
+    (ESC, BEL, CR, C1 controls such as CSI) dropped, lone surrogates replaced, so it
+    cannot steer a terminal; the transcript formats are cleaned the same way."""
+    text = text.replace("\r\n", "\n")
+    return _DATA_CONTROL.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", text)
 
 
 class Console:

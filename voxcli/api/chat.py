@@ -8,7 +8,9 @@ from contextlib import ExitStack
 from typing import Any
 
 from voxcli.api.client import ApiClient
+from voxcli.api.transcriptions import stream_ended_early
 from voxcli.api.types import ChatParams, ChatResult
+from voxcli.config import check_temperature
 
 
 def chat(client: ApiClient, params: ChatParams, messages: list[dict[str, Any]]) -> ChatResult:
@@ -29,7 +31,9 @@ class ChatStream:
     """One streamed answer: iterate for the text deltas, then read :attr:`result`.
 
     The request holds a slot until the stream is exhausted or :meth:`close`\\ d (use it
-    as a context manager, so an interrupted answer frees its slot at once).
+    as a context manager, so an interrupted answer frees its slot at once). A stream that
+    ends without a chunk carrying a finish reason (the final chunk, before ``[DONE]``) is
+    an :class:`~voxcli.errors.ApiError`: "the stream ended early".
     """
 
     def __init__(self, client: ApiClient, params: ChatParams, messages: list[dict[str, Any]]):
@@ -83,13 +87,15 @@ class ChatStream:
                     if text:
                         self._parts.append(text)
                         yield text
+        if self._finish is None:
+            raise stream_ended_early(self._client.where)
         self._done = True
 
 
 def _kwargs(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"model": params.model, "messages": messages}
     if params.temperature is not None:
-        kwargs["temperature"] = params.temperature
+        kwargs["temperature"] = check_temperature(params.temperature)
     if params.max_tokens is not None:
         kwargs["max_tokens"] = params.max_tokens
     return kwargs

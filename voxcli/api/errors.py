@@ -10,9 +10,36 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from voxcli.console import printable
 from voxcli.errors import ApiError, AuthError
+from voxcli.sizes import format_size
 
 NETWORK_HINT = "check the network and --server-url, or raise --timeout/--retries"
+
+
+class ResponseTooLarge(Exception):
+    """The answer went over the size cap; reading stopped there (never retried)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
+
+
+class RedirectRefused(Exception):
+    """A request carrying a body (audio) was redirected to another origin (never followed)."""
+
+    def __init__(self, status: int, origin: str) -> None:
+        super().__init__(f"HTTP {status} redirect to {origin}")
+        self.status = status
+        self.origin = origin
+
+
+class EncodingRefused(Exception):
+    """The answer came compressed although voxcli asked for none (its size is unbounded)."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"unrequested Content-Encoding {encoding}")
+        self.encoding = encoding
 
 
 class RetriesExhausted(Exception):
@@ -35,7 +62,7 @@ def describe_transport_error(exc: BaseException) -> str:
         return "could not connect"
     if isinstance(exc, httpx2.RemoteProtocolError | httpx2.ReadError | httpx2.WriteError):
         return "the connection was dropped"
-    return str(exc) or type(exc).__name__
+    return printable(one_line(str(exc))) or type(exc).__name__
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -44,9 +71,10 @@ def one_line(text: str, limit: int = 300) -> str:
 
 
 def error_detail(body: str | None) -> str | None:
-    """The human part of an API error body, on one line."""
+    """The human part of an API error body, on one line, control characters escaped
+    (``\\x1b``): it ends up in messages and ``--debug`` tracebacks."""
     detail = _raw_error_detail(body)
-    return one_line(detail) if detail else None
+    return printable(one_line(detail)) if detail else None
 
 
 def _raw_error_detail(body: str | None) -> str | None:
@@ -115,10 +143,24 @@ def translated_errors(where: str) -> Iterator[None]:
             f"{where}: {exc.detail or 'request failed'} (gave up after {exc.attempts} attempts)",
             hint=NETWORK_HINT,
         ) from None
-    except sdk_errors.ResponseValidationError as exc:
+    except ResponseTooLarge as exc:
         raise ApiError(
-            f"{where} sent a response voxcli does not understand: {one_line(str(exc.cause), 200)}"
+            f"{where} sent more than {format_size(exc.limit)}; voxcli stopped reading the answer",
+            hint="a transcript is far smaller: check --server-url",
         ) from None
+    except RedirectRefused as exc:
+        raise ApiError(
+            f"{where} redirected the request (HTTP {exc.status}) to another server, "
+            f"{exc.origin}; voxcli sends audio only to the server it was given",
+            hint="if that server is the right one, pass it as --server-url",
+        ) from None
+    except EncodingRefused as exc:
+        raise ApiError(
+            f"{where} sent a compressed answer ({printable(exc.encoding)}) voxcli did not ask for"
+        ) from None
+    except sdk_errors.ResponseValidationError as exc:
+        cause = printable(one_line(str(exc.cause), 200))
+        raise ApiError(f"{where} sent a response voxcli does not understand: {cause}") from None
     except sdk_errors.SDKError as exc:
         raise status_error(exc.status_code, error_detail(exc.body), where) from None
     except sdk_errors.MistralError as exc:  # typed HTTP errors, e.g. HTTPValidationError (422)

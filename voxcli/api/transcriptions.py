@@ -9,7 +9,16 @@ from typing import Any, BinaryIO
 from voxcli.api.client import ApiClient
 from voxcli.api.types import AudioPayload, TranscriptionParams
 from voxcli.api.uploads import UploadCallback, counting
+from voxcli.config import check_temperature
+from voxcli.errors import ApiError
 from voxcli.transcript import Transcript, transcript_from_response
+
+STREAM_ENDED_HINT = "the server closed the stream before the end; try again"
+
+
+def stream_ended_early(where: str) -> ApiError:
+    """The error for a stream that stopped, without an error, before its final event."""
+    return ApiError(f"{where}: the stream ended early, before its final event", STREAM_ENDED_HINT)
 
 
 def transcribe(
@@ -39,9 +48,12 @@ def transcribe_stream(
     """Stream one transcription: yield the text deltas as the API sends them.
 
     The request holds a ``--jobs`` slot until the stream ends; errors, including a
-    connection lost half-way, are translated as :func:`transcribe`'s are.
+    connection lost half-way, are translated as :func:`transcribe`'s are. A stream that
+    ends without its ``transcription.done`` event is an :class:`ApiError` ("the stream
+    ended early"), raised after the deltas that did arrive.
     """
     kwargs = _kwargs(params)
+    done = False
     with client.call() as sdk, ExitStack() as stack:
         events = sdk.audio.transcriptions.stream(**_audio_kwargs(audio, stack, on_upload), **kwargs)
         with events:
@@ -50,6 +62,10 @@ def transcribe_stream(
                     text = getattr(event.data, "text", None)
                     if text:
                         yield text
+                elif event.event == "transcription.done":
+                    done = True
+    if not done:
+        raise stream_ended_early(client.where)
 
 
 def wire_name(name: str) -> str:
@@ -83,7 +99,7 @@ def _kwargs(params: TranscriptionParams) -> dict[str, Any]:
     if params.language is not None:
         kwargs["language"] = params.language
     if params.temperature is not None:
-        kwargs["temperature"] = params.temperature
+        kwargs["temperature"] = check_temperature(params.temperature)
     if params.context_bias:
         kwargs["context_bias"] = list(params.context_bias)
     if params.timestamp_granularities:

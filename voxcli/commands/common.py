@@ -89,6 +89,7 @@ def connection_settings(
         env=env.environ,
         warn=(lambda message: None) if flags.quiet else env.console.warn,
         stdin=env.stdin,
+        max_response_bytes=env.limits.max_response_bytes,
     )
 
 

@@ -8,6 +8,7 @@ aac) and URLs cannot be cut locally and are sent whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +17,31 @@ from typing import BinaryIO
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source
+from voxcli.errors import ApiError
 from voxcli.sources import Source
 
 UNKNOWN = "unknown"
+# ISO 639-1/-3 (2-3 letters), with at most two subtags (pt-br, zh-hans-cn)
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8}){0,2}")
+
+
+class NotALanguage(ApiError):
+    """The API's ``language`` field is not a language code (it is printed as ``unknown``)."""
+
+    def __init__(self, reported: str) -> None:
+        super().__init__(f"the API reported {reported!r}, which is not a language code")
+        self.reported = reported
+
+
+def language_code(reported: str | None) -> str | None:
+    """The API's ``language`` as a lower-case code (``en``, ``pt-br``); None when it sent
+    none; :class:`NotALanguage` when it is anything else (text, escape sequences...)."""
+    language = (reported or "").strip().lower().replace("_", "-")
+    if not language:
+        return None
+    if not _LANGUAGE_CODE.fullmatch(language):
+        raise NotALanguage(reported or "")
+    return language
 
 
 @contextmanager
@@ -47,7 +70,8 @@ def detect_language(
     sample_seconds: float,
     stdin: BinaryIO | None = None,
 ) -> str | None:
-    """The language code the API reports for ``source`` (``en``), or None if it gave none."""
+    """The language code the API reports for ``source`` (``en``), or None if it gave none;
+    :class:`NotALanguage` if what it gave is no language code."""
     params = TranscriptionParams(model=model)
     if source.is_url:
         answer = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
@@ -57,5 +81,4 @@ def detect_language(
             sampled_audio(source, path, sample_seconds, temp_dir) as payload,
         ):
             answer = api.transcribe(params, payload)
-    language = (answer.language or "").strip()
-    return language.lower() or None
+    return language_code(answer.language)

@@ -14,7 +14,9 @@ from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
 from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
 from voxcli.console import Say as Report
+from voxcli.console import server_text
 from voxcli.errors import InputError, UsageError
+from voxcli.output.sinks import write_stdout
 from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 
@@ -37,6 +39,10 @@ def stream_source(
     ``report`` receives the same upload summary as a non-streamed transcription.
     ``request_seconds``: the longest audio one request to the model holds; a longer
     recording is refused before it is sent (a stream is one request, never split).
+
+    The text loses its control characters on the way (:func:`~voxcli.console.server_text`);
+    a stream that fails or ends early gets its line ended before the error goes up, and a
+    closed stdout is :class:`~voxcli.output.sinks.StdoutClosed` (exit 141).
     """
     if source.is_url:
         _print_deltas(api, params, AudioPayload(source.file_name, url=source.raw), out)
@@ -80,11 +86,16 @@ def _print_deltas(
     api: MistralApi, params: TranscriptionParams, audio: AudioPayload, out: TextIO
 ) -> None:
     started = False
-    for delta in api.transcribe_stream(params, audio):
-        if not started:  # the first delta usually starts with the space between words
-            delta = delta.lstrip()
-            started = bool(delta)
-        out.write(delta)
-        out.flush()
-    out.write("\n")
-    out.flush()
+    try:
+        for delta in api.transcribe_stream(params, audio):
+            delta = server_text(delta)
+            if not started:  # the first delta usually starts with the space between words
+                delta = delta.lstrip()
+                started = bool(delta)
+            if delta:
+                write_stdout(delta, out)
+    except BaseException:
+        if started:  # end the line of an interrupted transcript
+            write_stdout("\n", out)
+        raise
+    write_stdout("\n", out)

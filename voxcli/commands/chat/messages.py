@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, TextIO
 from voxcli.api import ChatResult, MistralApi
 from voxcli.audio.prepare import PreparedAudio, local_audio_path, prepared_audio
 from voxcli.console import Say as Report
+from voxcli.console import server_text
 from voxcli.output.sinks import write_stdout
 from voxcli.sizes import format_size
 from voxcli.sources import Source
@@ -137,13 +138,15 @@ def write_answer(pieces: Iterable[str], out: TextIO) -> None:
     """Print text deltas as they arrive (flushed) and end with exactly one newline.
 
     Trailing newlines of the answer are held back until more text follows, so the
-    output ends with one newline whatever the model sent.
+    output ends with one newline whatever the model sent. Control characters other than
+    newlines and tabs are dropped (:func:`~voxcli.console.server_text`): the answer is the
+    server's text, and it may be printed on a terminal.
     """
     pending = ""
     wrote = False
     try:
         for piece in pieces:
-            text = pending + piece
+            text = pending + server_text(piece)
             body = text.rstrip("\r\n")
             pending = text[len(body) :]
             if body:
@@ -159,7 +162,7 @@ def write_answer(pieces: Iterable[str], out: TextIO) -> None:
 def answer_json(result: ChatResult) -> dict[str, Any]:
     """The ``--json`` object: answer, model, usage and finish reason."""
     return {
-        "answer": result.text,
+        "answer": server_text(result.text),
         "model": result.model,
         "usage": result.usage,
         "finish_reason": result.finish_reason,

@@ -11,7 +11,7 @@ from typing import Literal
 
 from voxcli.api.types import ChatParams
 from voxcli.commands.common import check_stdin_sources
-from voxcli.config import Settings
+from voxcli.config import Settings, check_temperature
 from voxcli.errors import UsageError
 from voxcli.sources import Source, parse_source
 
@@ -86,7 +86,9 @@ def build_chat_request(flags: ChatFlags, settings: Settings) -> ChatRequest:
         prompt=prompt,
         system=flags.system,
         params=ChatParams(
-            model=settings.model, temperature=flags.temperature, max_tokens=flags.max_tokens
+            model=settings.model,
+            temperature=check_temperature(flags.temperature),
+            max_tokens=flags.max_tokens,
         ),
         upload_threshold=flags.upload_threshold,
         answer=answer,

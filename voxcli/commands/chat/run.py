@@ -32,6 +32,7 @@ def ask(env: Environment, request: ChatRequest, settings: Settings) -> None:
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
     with ExitStack() as stack:
         api = stack.enter_context(common.open_api(settings, jobs=1))
+        api.report_retries(say)
         guard = check_model(env, api, settings, Needs(kind="chat"), quiet=request.quiet, say=say)
         refs = stack.enter_context(
             audio_refs(

@@ -11,7 +11,7 @@ from voxcli.commands import common
 from voxcli.commands.detect_lang.request import DetectRequest
 from voxcli.commands.modelcheck import check_model, stops_run
 from voxcli.config import Settings
-from voxcli.engine.langdetect import UNKNOWN, detect_language
+from voxcli.engine.langdetect import UNKNOWN, NotALanguage, detect_language
 from voxcli.env import Environment
 from voxcli.errors import VoxcliError
 from voxcli.output.sinks import write_stdout
@@ -38,6 +38,12 @@ def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> 
                     if request.audio_on_stdin and source.kind == "stdin"
                     else None,
                 )
+            except NotALanguage as exc:  # printed as unknown, like no language at all
+                unknown += 1
+                if not request.quiet:
+                    console.warn(f"{source}: {exc.message}")
+                write_stdout(_line(source, UNKNOWN, request), env.stdout)
+                continue
             except VoxcliError as exc:
                 if stops_run(exc) or not request.several:
                     raise

@@ -17,7 +17,7 @@ from pathlib import Path
 from voxcli.api import TranscriptionParams
 from voxcli.audio.references import SpeakerFlag, check_speakers, parse_speaker
 from voxcli.catalog.check import Needs
-from voxcli.config import Settings
+from voxcli.config import Settings, check_temperature
 from voxcli.errors import UsageError
 from voxcli.params import (
     bias_terms_from_text,
@@ -142,7 +142,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
     params = TranscriptionParams(
         model=settings.model,
         language=language,
-        temperature=flags.temperature,
+        temperature=check_temperature(flags.temperature),
         diarize=flags.diarize,
         context_bias=collect_bias_terms(bias),
         timestamp_granularities=granularities_for(

@@ -98,6 +98,7 @@ def _transcribe(
         ),
     )
     with common.open_api(settings, jobs=request.jobs) as api:
+        api.report_retries(say)
         guard = check_model(env, api, settings, request.needs, quiet=request.quiet, say=say)
         request_seconds = _request_seconds(guard.card, request)
         if request.stream:
