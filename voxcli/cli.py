@@ -39,35 +39,35 @@ class Root(helppage.Group):
             "voxcli.commands.transcribe.command",
             "transcribe",
             no_args_is_help=True,
-            epilog="Exit codes: 0 ok, 1 API/network failure or some inputs failed, "
-            "2 usage or input error, 3 authentication, 130 interrupted, 143 terminated.",
+            epilog=helppage.exit_codes("1 API/network failure or some inputs failed"),
         ),
         "chat": helppage.LazyCommand(
             "voxcli.commands.chat.command",
             "chat",
             no_args_is_help=True,
-            epilog="Exit codes: 0 ok, 1 API/network failure, 2 usage or input error, "
-            "3 authentication, 130 interrupted.",
+            epilog=helppage.exit_codes("1 API/network failure"),
         ),
         "detect-lang": helppage.LazyCommand(
             "voxcli.commands.detect_lang.command",
             "detect_lang",
             no_args_is_help=True,
-            epilog="Exit codes: 0 ok, 1 API/network failure, a language not detected or some "
-            "inputs failed, 2 usage or input error, 3 authentication, 130 interrupted.",
+            epilog=helppage.exit_codes(
+                "1 API/network failure, a language not detected or some inputs failed"
+            ),
         ),
         "live": helppage.LazyCommand(
             "voxcli.commands.live.command",
             "live",
-            epilog="Exit codes: 0 ok (also after Ctrl-C or SIGTERM: the outputs are written), "
-            "1 API/network failure after retries, 2 usage or input error, 3 authentication, "
-            "130/143 a second Ctrl-C/SIGTERM.",
+            epilog=helppage.exit_codes(
+                "1 API/network failure after retries",
+                ok="0 ok (also after Ctrl-C or SIGTERM: the outputs are written)",
+                interrupted="130/143 a second Ctrl-C/SIGTERM",
+            ),
         ),
         "models": helppage.LazyCommand(
             "voxcli.commands.models.command",
             "models",
-            epilog="Exit codes: 0 ok, 1 API/network failure (or no models endpoint), "
-            "3 authentication, 130 interrupted.",
+            epilog=helppage.exit_codes("1 API/network failure (or no models endpoint)"),
         ),
         "batch": LazyGroup("voxcli.commands.batch.command", "app"),
     }

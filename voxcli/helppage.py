@@ -94,7 +94,28 @@ class _Lean(_click.Command):
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         rich_utils()
+        for param in self.get_params(ctx):
+            _plain_metavar(param)
         super().format_help(ctx, formatter)
+
+
+def _plain_metavar(param: _click.Parameter) -> None:
+    """Show what a user types, never a Python type: nothing after a flag (``<bool>`` made
+    ``--diarize true`` look right), ``segment|word`` for a list of choices, the argument's
+    name for an argument (``SOURCE``, not ``<str>``)."""
+    if isinstance(param, typer.core.TyperArgument):  # its name says it: no type column
+        param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+    if param.metavar is not None:
+        return
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+        param.metavar = ""
+        return
+    descriptor = getattr(param, "type_descriptor", None)
+    choices = getattr(descriptor, "choices", None) if getattr(descriptor, "is_choice", 0) else None
+    if choices and getattr(descriptor, "is_list", False):
+        param.metavar = "|".join(str(getattr(choice, "value", choice)) for choice in choices)
+    elif isinstance(param, typer.core.TyperArgument) and param.name:
+        param.metavar = param.name.upper()
 
 
 class LazyCommand:
@@ -152,3 +173,16 @@ class Group(_Lean, typer.core.TyperGroup):
 
 class Command(_Lean, typer.core.TyperCommand):
     """voxcli's Typer command: :mod:`voxcli.helppage`'s cheap ``--help``."""
+
+
+def exit_codes(
+    failure: str,
+    *,
+    ok: str = "0 ok",
+    interrupted: str = "130 interrupted (Ctrl-C), 143 terminated (SIGTERM)",
+) -> str:
+    """One command's epilog: the documented exit codes, in the same words everywhere."""
+    return (
+        f"Exit codes: {ok}, {failure}, 2 usage or input error, 3 authentication, "
+        f"{interrupted}, 141 stdout closed early."
+    )

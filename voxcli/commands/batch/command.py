@@ -39,10 +39,7 @@ from voxcli.options import (
     VerboseOpt,
 )
 
-EXIT_CODES = (
-    "Exit codes: 0 ok, 1 API/network failure or some inputs failed, 2 usage or input "
-    "error, 3 authentication, 130 interrupted, 143 terminated."
-)
+EXIT_CODES = helppage.exit_codes("1 API/network failure or some inputs failed")
 INPUTS = "Inputs"
 BATCH = "Batch"
 DEFAULT_RENDER = render.RenderOptions()
