@@ -144,6 +144,11 @@ SETTINGS = resolve_settings(env={})
         (TranscribeFlags(sources=("a.wav", "b.wav"), fmt="srt"), "cannot share stdout"),
         (TranscribeFlags(sources=("a.wav",), stream=True, fmt="json"), "--stream prints text"),
         (TranscribeFlags(sources=("a.wav",), stream=True, split_minutes=5), "cannot be split"),
+        (TranscribeFlags(sources=("a.wav",), stream=True, diarize=True), "with --diarize"),
+        (
+            TranscribeFlags(sources=("a.wav",), stream=True, timestamps=("segment",)),
+            "with --timestamps",
+        ),
         (TranscribeFlags(sources=("a.wav",), split_minutes=0.0), "--split-minutes"),
         (TranscribeFlags(sources=("a.wav",), language="eng"), "two-letter"),
         (

@@ -275,6 +275,13 @@ def _check_stream(flags: TranscribeFlags, output_format: str) -> None:
         raise UsageError(f"--stream prints text; it cannot be used with --format {flags.fmt}")
     if flags.report is not None:
         raise UsageError("--stream cannot be used with --report")
+    if flags.diarize or flags.timestamps:
+        asked = "--diarize" if flags.diarize else "--timestamps"
+        raise UsageError(
+            f"--stream prints the text as it arrives, without speakers or times, so it "
+            f"cannot be used with {asked}",
+            hint=f"drop --stream to get what {asked} asks for",
+        )
     if output_format != "text":
         raise UsageError(f"--stream prints text; it cannot write {output_format}")
     if flags.split_minutes is not None:
