@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from voxcli.engine.pipeline import TranscribeSetup, transcribe_source
 from voxcli.engine.runner import Job, JobContext, NotNow, Outcome, Produced, RunOptions, run_jobs
 from voxcli.engine.streaming import stream_source
 from voxcli.env import Environment
-from voxcli.errors import ExitCode, VoxcliError
+from voxcli.errors import ApiError, ExitCode, VoxcliError
 from voxcli.output import sweep
 from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
@@ -47,6 +48,9 @@ SHORT_AUDIO_SECONDS = 2.0
 and this many seconds short (MP3 durations are estimates; a second or so is noise)."""
 FUTURE_MTIME_SECONDS = 3600.0
 """A file modified this far in the future has a wrong clock, not a writer: not unstable."""
+
+UNREACHABLE_STREAK = 3
+"""Inputs in a row that could not reach the API before a run stops starting new ones."""
 
 
 def transcribe_all(env: Environment, request: TranscribeRequest, settings: Settings) -> None:
@@ -178,6 +182,12 @@ def _run(
     report = (
         ReportWriter(request.report, warn=env.console.warn) if request.report is not None else None
     )
+    streak = FailureStreak()
+
+    def on_outcome(outcome: Outcome) -> None:
+        streak.record(outcome)
+        _announce(env, request, report, len(jobs), outcome)
+
     try:
         return run_jobs(
             jobs,
@@ -189,8 +199,8 @@ def _run(
                 temp_dir=env.temp_dir,
                 progress=make_progress(env=env, quiet=request.quiet),
                 write_stdout=lambda text: write_stdout(text, env.stdout),
-                stops_run=stops_run,
-                on_outcome=lambda outcome: _announce(env, request, report, len(jobs), outcome),
+                stops_run=streak.stops,
+                on_outcome=on_outcome,
             ),
         )
     finally:
@@ -289,6 +299,35 @@ def _announce(
         console.input_error(job.source, _message(error), hint)
 
 
+class FailureStreak:
+    """Stop scheduling inputs once :data:`UNREACHABLE_STREAK` in a row could not reach the
+    API (no connection, or a 5xx after every retry): the rest would only repeat it."""
+
+    def __init__(self, limit: int = UNREACHABLE_STREAK) -> None:
+        self.limit = limit
+        self.count = 0
+        self._counted: list[BaseException] = []
+        self._lock = threading.Lock()
+
+    def stops(self, error: BaseException) -> bool:
+        """The runner's ``stops_run`` (asked more than once per error): also true for the
+        last failure of a streak."""
+        if stops_run(error):
+            return True
+        unreachable = isinstance(error, ApiError) and (error.status is None or error.status >= 500)
+        with self._lock:
+            if not any(seen is error for seen in self._counted):
+                self._counted.append(error)
+                self.count = self.count + 1 if unreachable else 0
+            return unreachable and self.count >= self.limit
+
+    def record(self, outcome: Outcome) -> None:
+        """An input that got through ends the streak."""
+        if outcome.status == "done":
+            with self._lock:
+                self.count = 0
+
+
 def _finish(
     env: Environment, request: TranscribeRequest, outcomes: list[Outcome], elapsed: float
 ) -> None:
@@ -305,10 +344,9 @@ def _finish(
         if unstable := sum(o.status == "unstable" for o in outcomes):
             console.info(f"{unstable} unstable (still being written): retried next run")
     if summary.failed:
+        why = "--fail-fast" if request.fail_fast else "the API could not be reached"
         stopped = (
-            f"; stopped early, {summary.cancelled} not run (--fail-fast)"
-            if summary.cancelled
-            else ""
+            f"; stopped early, {summary.cancelled} not run ({why})" if summary.cancelled else ""
         )
         console.error(f"{summary.failed} of {summary.total} inputs failed{stopped}")
         raise typer.Exit(ExitCode.FAILURE)
