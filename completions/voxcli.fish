@@ -171,7 +171,7 @@ complete -c voxcli -n '__voxcli_using batch submit' -l bias -r -f -d 'Words or n
 complete -c voxcli -n '__voxcli_using batch submit' -l bias-file -r -F -d 'Read bias terms from PATH, one per line, '\''#'\'' comments'
 complete -c voxcli -n '__voxcli_using batch submit' -l speaker -r -f -d 'A 3-15 s clip of a known speaker (repeatable, at most 8; needs --diarize): their segments come back labelled NAME'
 complete -c voxcli -n '__voxcli_using batch submit' -l temperature -r -f -d 'Sampling temperature'
-complete -c voxcli -n '__voxcli_using batch submit' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, about 5x smaller than FLAC, lossy (for slow or metered links)'
+complete -c voxcli -n '__voxcli_using batch submit' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, several times smaller than FLAC, lossy (for slow or metered links)'
 complete -c voxcli -n '__voxcli_using batch submit' -l split-minutes -r -f -d 'Cut recordings longer than MINUTES into parts at quiet points (each its own request, merged at collection)'
 complete -c voxcli -n '__voxcli_using batch submit' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format written at collection (default: text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using batch submit' -l max-line-width -r -f -d 'Characters per subtitle line (Netflix: 42)'
@@ -233,7 +233,7 @@ complete -c voxcli -n '__voxcli_using completion show' -l help -s h -d 'Show thi
 complete -c voxcli -n '__voxcli_argument '\''completion show'\'' 0' -f -a 'bash zsh fish' -d 'SHELL'
 
 # voxcli detect-lang
-complete -c voxcli -n '__voxcli_using detect-lang' -l sample -r -f -d 'Send only the first SECONDS of each file (cut locally); 0 sends it all'
+complete -c voxcli -n '__voxcli_using detect-lang' -l sample -r -f -d 'Send only the first SECONDS of each file (cut locally, any audio or video); 0 sends it all'
 complete -c voxcli -n '__voxcli_using detect-lang' -l model -s m -r -f -a '(__voxcli_model_names offline voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest)' -d 'Model to use (each command has its own default; voxcli models lists what each model can do)'
 complete -c voxcli -n '__voxcli_using detect-lang' -l format -s f -r -f -a 'text json' -d 'text: the code (one source) or SOURCE<TAB>CODE lines; json: one {"source", "language"} object per line'
 complete -c voxcli -n '__voxcli_using detect-lang' -l api-key-file -r -F -d 'Read the API key from PATH ('\''-'\'' for stdin) instead of MISTRAL_API_KEY or the config file'
@@ -297,7 +297,7 @@ complete -c voxcli -n '__voxcli_using transcribe' -l temperature -r -f -d 'Sampl
 complete -c voxcli -n '__voxcli_using transcribe' -l format -s f -r -f -a 'text json jsonl srt vtt tsv' -d 'Output format (default: from --output'\''s extension, else text; env VOXCLI_FORMAT)'
 complete -c voxcli -n '__voxcli_using transcribe' -l output -s o -r -F -d 'Write to PATH (atomically) instead of stdout; the extension picks the format'
 complete -c voxcli -n '__voxcli_using transcribe' -l output-dir -s d -r -f -a '(__fish_complete_directories (__voxcli_token) Directory)' -d 'Write one file per source into DIR, mirroring the inputs'\'' relative paths (a/talk.wav -> DIR/a/talk.srt)'
-complete -c voxcli -n '__voxcli_using transcribe' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, about 5x smaller than FLAC, lossy (for slow or metered links)'
+complete -c voxcli -n '__voxcli_using transcribe' -l upload -r -f -a 'auto original opus' -d 'auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, several times smaller than FLAC, lossy (for slow or metered links)'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-line-width -r -f -d 'Characters per subtitle line (Netflix: 42)'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-lines -r -f -d 'Lines per subtitle cue'
 complete -c voxcli -n '__voxcli_using transcribe' -l max-cue-duration -r -f -d 'Longest time a cue stays on screen'

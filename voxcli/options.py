@@ -30,7 +30,7 @@ UploadOpt = Annotated[
         "--upload",
         help="auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), "
         "compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, "
-        "about 5x smaller than FLAC, lossy (for slow or metered links).",
+        "several times smaller than FLAC, lossy (for slow or metered links).",
         rich_help_panel=REQUEST,
     ),
 ]

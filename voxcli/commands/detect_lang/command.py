@@ -42,8 +42,8 @@ def detect_lang(
             "--sample",
             min=0.0,
             metavar="SECONDS",
-            help="Send only the first SECONDS of each file (cut locally); 0 sends it all. "
-            "Files soundfile cannot decode (m4a, webm) and URLs are always sent whole.",
+            help="Send only the first SECONDS of each file (cut locally, any audio or video); "
+            "0 sends it all. URLs are always sent whole.",
             rich_help_panel=REQUEST,
         ),
     ] = DEFAULT_SAMPLE_SECONDS,
