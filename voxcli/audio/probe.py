@@ -159,7 +159,7 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     (``"reencode"``) or as 16 kHz mono Opus (``"opus"``).
 
     ``mode`` is a choice of ``--upload``: "original" (never re-encode), "opus" (lossy,
-    about 5x smaller than FLAC, for slow links) or "auto" (re-encode uncompressed or
+    several times smaller than FLAC, for slow links) or "auto" (re-encode uncompressed or
     lossless audio, FLAC that is not already 16 kHz mono, video and containers the API
     does not take; keep MP3, OGG, M4A, AAC and WebM audio as they are).
     """
