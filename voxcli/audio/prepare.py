@@ -100,7 +100,12 @@ def upload_summary(source: Source, ready: PreparedAudio) -> str:
         return f"{source}: sending {format_size(sent)} as is"
     saved = 100 * (1 - sent / original) if original else 0.0
     codec = "Opus" if ready.payload.file_name.endswith(".ogg") else "FLAC"
+    change = (
+        f"{saved:.0f}% less"
+        if saved >= 0
+        else f"{-saved:.0f}% more: the API does not take {ready.info.format} as it is"
+    )
     return (
         f"{source}: sending {format_size(sent)} of 16 kHz mono {codec} "
-        f"instead of {format_size(original)} ({saved:.0f}% less)"
+        f"instead of {format_size(original)} ({change})"
     )
