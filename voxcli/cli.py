@@ -135,7 +135,8 @@ def run(argv: list[str] | None = None, env: Environment | None = None) -> int:
             return exc.exit_code
         ctx = getattr(exc, "ctx", None)
         command = ctx.command_path if ctx is not None else "voxcli"
-        console.error(exc.format_message(), hint=f"see '{command} --help'")
+        message = _bad_value_message(exc) or exc.format_message()
+        console.error(message, hint=f"see '{command} --help'")
         return exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         console.error("interrupted")
@@ -159,6 +160,56 @@ def run(argv: list[str] | None = None, env: Environment | None = None) -> int:
     if result == ExitCode.INTERRUPTED:  # Typer turns KeyboardInterrupt into a return of 130
         console.error("interrupted")
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+_RANGES = {
+    "greater_than_equal": ("ge", "at least"),
+    "greater_than": ("gt", "more than"),
+    "less_than_equal": ("le", "at most"),
+    "less_than": ("lt", "less than"),
+}
+_KINDS = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+}
+
+
+def _bad_value_message(exc: BaseException) -> str | None:
+    """voxcli's one-line wording for a value Typer's validation refused (Typer words it
+    as the validator does: "Value error, 'txt' is not one of…", "Input should be…");
+    None for every other usage error, whose Click wording is kept."""
+    cause = exc.__cause__
+    param = getattr(exc, "param", None)
+    errors = getattr(cause, "errors", None)
+    if param is None or not callable(errors):
+        return None
+    try:
+        first = errors()[0]
+    except (IndexError, TypeError, ValueError):
+        return None
+    opts = [o for o in getattr(param, "opts", ()) if o.startswith("--")]
+    name = opts[0] if opts else str(getattr(param, "name", "") or "value").upper()
+    value = first.get("input")
+    shown = repr(value) if isinstance(value, str) else repr(str(value))
+    kind, ctx = first.get("type"), first.get("ctx") or {}
+    descriptor = getattr(param, "type_descriptor", None)
+    choices = getattr(descriptor, "choices", None)
+    if choices and kind == "value_error":
+        names = ", ".join(str(getattr(choice, "value", choice)) for choice in choices)
+        return f"{name} must be one of {names}, not {shown}"
+    if kind in _RANGES:
+        key, words = _RANGES[kind]
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        plain = value if isinstance(value, str) and value.isprintable() else shown
+        return f"{name} must be {words} {bound}, not {plain}"
+    if kind in _KINDS:
+        return f"{name} must be {_KINDS[kind]}, not {shown}"
+    return f"{name} cannot be {shown}"
 
 
 def _silence_stdout(env: Environment) -> None:

@@ -83,12 +83,20 @@ class MistralApi(ApiClient):
         purpose: str = "audio",
         *,
         expiry_hours: int | None = None,
+        visibility: _files.FileVisibility | None = None,
         on_upload: UploadCallback | None = None,
     ) -> str:
         """Upload a file through the Files API; return its id. ``expiry_hours``: the API
-        deletes it that long after the upload."""
+        deletes it that long after the upload; ``visibility``: ``"user"`` or
+        ``"workspace"`` (the API's default)."""
         return _files.upload_file(
-            self, path, file_name, purpose, expiry_hours=expiry_hours, on_upload=on_upload
+            self,
+            path,
+            file_name,
+            purpose,
+            expiry_hours=expiry_hours,
+            visibility=visibility,
+            on_upload=on_upload,
         )
 
     def download_file(self, file_id: str, dest: Path, max_bytes: int) -> int:

@@ -7,6 +7,7 @@ import os
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Literal
 
 from voxcli.api.client import ApiClient
 from voxcli.api.transcriptions import file_part
@@ -14,6 +15,13 @@ from voxcli.api.types import SIGNED_URL_EXPIRY_HOURS, AudioPayload
 from voxcli.api.uploads import UploadCallback
 from voxcli.errors import ApiError
 from voxcli.sizes import format_size
+
+FileVisibility = Literal["user", "workspace"]
+# The narrowest: only the API key's user sees the file, not the whole workspace.
+PRIVATE_VISIBILITY: FileVisibility = "user"
+# The shortest expiry the Files API takes (hours): a file a failed delete leaves
+# behind is gone within the hour.
+SHORTEST_EXPIRY_HOURS = 1
 
 
 def upload_file(
@@ -23,15 +31,20 @@ def upload_file(
     purpose: str = "audio",
     *,
     expiry_hours: int | None = None,
+    visibility: FileVisibility | None = None,
     on_upload: UploadCallback | None = None,
 ) -> str:
     """Upload a file through the Files API (streamed from disk); return its id.
 
     ``expiry_hours``: the API deletes the file that many hours after the upload.
+    ``visibility``: ``"user"`` (only the uploader's key sees it) or ``"workspace"``
+    (the API's default when not given).
     """
     kwargs: dict[str, object] = {"purpose": purpose}
     if expiry_hours is not None:
         kwargs["expiry"] = expiry_hours
+    if visibility is not None:
+        kwargs["visibility"] = visibility
     with client.call() as sdk, ExitStack() as stack:
         part = file_part(AudioPayload(file_name, path=path), stack, on_upload)
         response = sdk.files.upload(file=part, **kwargs)

@@ -2,8 +2,8 @@
 
 Local audio goes inline as base64 (lossless input re-encoded to 16 kHz mono FLAC first,
 as ``transcribe --upload auto`` does), unless it is bigger than the upload threshold: then
-it is uploaded through the Files API, referenced by a signed URL and deleted afterwards,
-however the request ends. URLs are passed to the API as they are.
+it is uploaded through the Files API (visible to the key's user only, expiring after an
+hour), referenced by a signed URL and deleted afterwards, however the request ends. URLs are passed to the API as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from voxcli.api import ChatResult, MistralApi
+from voxcli.api.files import PRIVATE_VISIBILITY, SHORTEST_EXPIRY_HOURS
 from voxcli.audio.prepare import PreparedAudio, local_audio_path, prepared_audio
 from voxcli.console import Say as Report
 from voxcli.console import server_text
@@ -107,7 +108,15 @@ def _upload(
     assert ready.payload.path is not None
     if report is not None:
         report(f"{source}: uploading {_describe(ready)} through the Files API")
-    file_id = api.upload_file(ready.payload.path, ready.payload.file_name, purpose="audio")
+    # Visible to this key's user only, and expiring on its own within the hour, so a
+    # failed delete (or a killed process) does not leave the audio around for good.
+    file_id = api.upload_file(
+        ready.payload.path,
+        ready.payload.file_name,
+        purpose="audio",
+        expiry_hours=SHORTEST_EXPIRY_HOURS,
+        visibility=PRIVATE_VISIBILITY,
+    )
     # Registered before anything else can fail, so the file is deleted whatever happens next.
     stack.callback(_delete, api, source, file_id, report, warn)
     return AudioRef(source, api.signed_url(file_id), "uploaded")
