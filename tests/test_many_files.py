@@ -125,8 +125,11 @@ def test_files_from_a_file_with_nul_separators_and_arguments(api_env, tmp_path, 
     )
 
     assert result.exit_code == 0, result.stderr
+    # Several text transcripts on stdout come with `==> NAME <==` headers (issue 15.23).
     assert re.sub(r" \(\d+\.\d s\)", "", result.stdout) == (
-        "transcript of first.mp3\ntranscript of odd name.flac\ntranscript of a.wav\n"
+        "==> first.mp3 <==\ntranscript of first.mp3\n\n"
+        "==> odd name.flac <==\ntranscript of odd name.flac\n\n"
+        "==> a.wav <==\ntranscript of a.wav\n"
     )
 
 
@@ -230,7 +233,11 @@ def test_stdout_follows_input_order_when_answers_arrive_out_of_order(api_env, tm
     result = run_cli("transcribe", "-j", "4", *(str(tmp_path / n) for n in names))
 
     assert result.exit_code == 0, result.stderr
-    assert [line.split(" (")[0] for line in result.stdout.splitlines()] == [
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("==> ")] == [
+        f"==> {tmp_path / n} <==" for n in names
+    ]
+    assert [line.split(" (")[0] for line in lines if line.startswith("transcript")] == [
         f"transcript of {n}" for n in names
     ]
     requests = api_env.transcription_requests()

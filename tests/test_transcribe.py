@@ -201,7 +201,13 @@ def test_several_sources_to_stdout_in_input_order(api_env, tmp_path):
     first.write_bytes((DATA / "speech.mp3").read_bytes())
     result = run_cli("transcribe", str(first), str(DATA / "speech.flac"), "--upload", "original")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == ["transcript of b.mp3", "transcript of speech.flac"]
+    assert result.stdout.splitlines() == [  # with headers, as `head` (issue 15.23)
+        f"==> {first} <==",
+        "transcript of b.mp3",
+        "",
+        f"==> {DATA / 'speech.flac'} <==",
+        "transcript of speech.flac",
+    ]
 
 
 def test_audio_on_stdin(api_env):

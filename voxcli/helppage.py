@@ -85,7 +85,23 @@ def rich_utils() -> types.ModuleType:
     return importlib.import_module("typer.rich_utils")
 
 
+VALUE_ALIASES: Mapping[str, Mapping[str, str]] = {"--format": {"txt": "text"}}
+"""Other spellings a single-value option accepts, by option: each is replaced by its real
+name before Typer checks the value, so completion and help still offer the real names."""
+
+
 class _Lean(_click.Command):
+    def make_parser(self, ctx: _click.Context) -> Any:
+        """Click's parser, with every single-value option guarded: given twice with
+        different values it is a usage error (not a silent last-wins), and a value in
+        :data:`VALUE_ALIASES` is replaced by the name it stands for."""
+        parser = super().make_parser(ctx)
+        options = {id(o): o for o in (*parser._long_opt.values(), *parser._short_opt.values())}
+        for option in options.values():
+            if option.action == "store" and not getattr(option.obj, "multiple", False):
+                _guard(option, ctx)
+        return parser
+
     def get_help_option(self, ctx: _click.Context) -> Any:
         option = super().get_help_option(ctx)
         if option is not None and option.default is None:
@@ -97,6 +113,24 @@ class _Lean(_click.Command):
         for param in self.get_params(ctx):
             _plain_metavar(param)
         super().format_help(ctx, formatter)
+
+
+def _guard(option: Any, ctx: _click.Context) -> None:
+    name = (option._long_opts or option._short_opts)[0]
+    aliases = next((VALUE_ALIASES[o] for o in option._long_opts if o in VALUE_ALIASES), {})
+    process = option.process
+
+    def guarded(value: Any, state: Any) -> None:
+        if isinstance(value, str):
+            value = aliases.get(value, value)
+        if option.dest in state.opts and state.opts[option.dest] != value:
+            before = state.opts[option.dest]
+            raise _click.exceptions.UsageError(
+                f"{name} given twice ({before!r}, then {value!r}); give it once", ctx
+            )
+        process(value, state)
+
+    option.process = guarded
 
 
 def _plain_metavar(param: _click.Parameter) -> None:

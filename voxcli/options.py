@@ -218,6 +218,17 @@ HighlightWordsOpt = Annotated[
         rich_help_panel=SUBTITLES,
     ),
 ]
+AutoTextWidthOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--text-width",
+        metavar="N",
+        help="Wrap the text format at N characters (default: 80 when stdout is a terminal, "
+        "else one paragraph per line); 0 never wraps.",
+        show_default=False,
+        rich_help_panel=SUBTITLES,
+    ),
+]
 TextWidthOpt = Annotated[
     int,
     typer.Option(

@@ -109,7 +109,8 @@ def probe(path: Path) -> AudioInfo:
             )
         raise InputError(
             f"{path} is not an audio file voxcli can read (or it is damaged)",
-            hint="use an audio file (WAV, FLAC, MP3, OGG/Opus, M4A, AAC, WebM...) or a video with sound",
+            hint="use an audio file (WAV, FLAC, MP3, OGG/Opus, M4A, AAC, WebM...) "
+            "or a video with sound",
         )
     if info.frames <= 0 or info.samplerate <= 0:
         raise InputError(f"{path} contains no audio", hint="the file has 0 samples")

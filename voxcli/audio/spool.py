@@ -92,7 +92,8 @@ def spool_stdin(
     if not looks_like_audio(head):
         raise InputError(
             "audio on stdin is not an audio file voxcli can read (its first bytes are not audio)",
-            hint="use an audio file (WAV, FLAC, MP3, OGG/Opus, M4A, AAC, WebM...) or a video with sound",
+            hint="use an audio file (WAV, FLAC, MP3, OGG/Opus, M4A, AAC, WebM...) "
+            "or a video with sound",
         )
     suffix = sniff_suffix(head) or ".bin"
     tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept past this function on purpose

@@ -3,7 +3,8 @@
 Local audio goes inline as base64 (lossless input re-encoded to 16 kHz mono FLAC first,
 as ``transcribe --upload auto`` does), unless it is bigger than the upload threshold: then
 it is uploaded through the Files API (visible to the key's user only, expiring after an
-hour), referenced by a signed URL and deleted afterwards, however the request ends. URLs are passed to the API as they are.
+hour), referenced by a signed URL and deleted afterwards, however the request ends. URLs
+are passed to the API as they are.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ inputs the expansion found.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from voxcli.params import (
     split_bias_values,
 )
 from voxcli.params import timestamp_granularities as granularities_for
-from voxcli.render.formats import REGISTRY, format_for_path, format_named
+from voxcli.render.formats import REGISTRY, extension_of, format_for_path, format_named
 from voxcli.render.options import RenderOptions
 
 
@@ -50,6 +51,8 @@ class TranscribeFlags:
     output_dir: Path | None = None
     upload: str = "auto"
     render: RenderOptions = field(default_factory=RenderOptions)
+    text_width: int | None = None  # --text-width; None: wrap only on a terminal
+    stdout_isatty: bool = False
     split_minutes: float | None = None
     no_cache: bool = False
     api_key_file: str | None = None
@@ -113,10 +116,19 @@ class TranscribeRequest:
         )
 
 
+TERMINAL_TEXT_WIDTH = 80
+
+
 def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeRequest:
     """The request the flags describe; a :class:`UsageError` for any rule they break."""
     _check_sources(flags)
+    if flags.output is not None and str(flags.output) == "-":  # -o -: stdout, as said
+        if flags.output_dir is not None:
+            raise UsageError("--output and --output-dir cannot be used together")
+        flags = dataclasses.replace(flags, output=None)
     _check_outputs(flags)
+    flags = dataclasses.replace(flags, render=_text_layout(flags))
+    check_format_agrees(flags.fmt, flags.output)
     output_format = output_format_for(flags.fmt, flags.output, settings.format)
     if flags.stream:
         _check_stream(flags, output_format)
@@ -203,6 +215,31 @@ def check_shared_stdout(fmt: str, count: int) -> None:
             f"{count} sources cannot share stdout as one {fmt} file",
             hint="use --output-dir DIR for one file per source, "
             "or -f jsonl (one JSON object per line) or -f text",
+        )
+
+
+def _text_layout(flags: TranscribeFlags) -> RenderOptions:
+    """Text is wrapped at 80 columns for a reader at a terminal, or at --text-width when
+    given; in pipes and files each paragraph is one line, so ``grep`` finds any phrase."""
+    if flags.text_width is not None:
+        width = flags.text_width
+    elif flags.stdout_isatty and flags.output is None and flags.output_dir is None:
+        width = TERMINAL_TEXT_WIDTH
+    else:
+        width = 0
+    return dataclasses.replace(flags.render, text_width=width)
+
+
+def check_format_agrees(fmt: str | None, output: Path | None) -> None:
+    """``-o x.vtt -f srt`` names two formats: a usage error, not a silent last-wins. An
+    extension no format claims (``-o notes.out``) leaves ``--format`` free."""
+    if fmt is None or output is None:
+        return
+    by_extension = format_for_path(output)
+    if by_extension is not None and by_extension != fmt:
+        raise UsageError(
+            f"--output {output.name} is a {by_extension} file name, but --format is {fmt}",
+            hint=f"drop --format, or name the file with {extension_of(fmt)}",
         )
 
 

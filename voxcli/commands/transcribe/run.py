@@ -26,7 +26,7 @@ from voxcli.commands import common
 from voxcli.commands.modelcheck import ModelGuard, check_model, stops_run
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
-from voxcli.console import Say
+from voxcli.console import Say, printable
 from voxcli.engine.cache import PartCache
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.pipeline import TranscribeSetup, transcribe_source
@@ -167,6 +167,16 @@ def _run(
     ages = [_min_age(request, item, env.limits.min_age_seconds) for item in items]
     fmt, options = request.output_format, request.render
     say, warn = setup.say, env.console.warn
+    # Several text transcripts on stdout: each after a `==> NAME <==` header (as `head`
+    # does), the blocks apart by a blank line; -q keeps the bare text.
+    headed = request.to_stdout and fmt == "text" and len(jobs) > 1 and not request.quiet
+    written = [False]
+
+    def to_stdout(text: str) -> None:
+        if headed and written[0]:
+            text = "\n" + text
+        write_stdout(text, env.stdout)
+        written[0] = True
 
     def work(job: Job, context: JobContext) -> Produced:
         before = _stable(job.source, ages[context.index])
@@ -177,6 +187,8 @@ def _run(
         text, cues = render.render_with_report(transcript, fmt, options)
         if cues is not None:
             say(f"{transcript.source}: {cues.summary(options)}")
+        if headed:
+            text = f"==> {printable(str(job.source))} <==\n{text}"
         return Produced((text,), transcript)
 
     report = (
@@ -198,7 +210,7 @@ def _run(
                 fail_fast=request.fail_fast,
                 temp_dir=env.temp_dir,
                 progress=make_progress(env=env, quiet=request.quiet),
-                write_stdout=lambda text: write_stdout(text, env.stdout),
+                write_stdout=to_stdout,
                 stops_run=streak.stops,
                 on_outcome=on_outcome,
             ),
