@@ -1,5 +1,6 @@
 """Options shared by several commands, each declared once as an ``Annotated`` alias."""
 
+from enum import Enum
 from typing import Annotated, Literal
 
 import typer
@@ -33,6 +34,37 @@ UploadOpt = Annotated[
         "several times smaller than FLAC, lossy (for slow or metered links).",
         rich_help_panel=REQUEST,
     ),
+]
+
+
+class Granularity(str, Enum):
+    segment = "segment"
+    word = "word"
+
+
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        "-l",
+        metavar="CODE",
+        help="Language of the audio as two letters (en, fr, ...). Not with --timestamps.",
+        rich_help_panel=REQUEST,
+    ),
+]
+TimestampsOpt = Annotated[
+    list[Granularity] | None,
+    typer.Option(
+        "--timestamps",
+        "-t",
+        help="Ask for segment or word timestamps; give twice for both. Not with --language.",
+        show_default=False,
+        rich_help_panel=REQUEST,
+    ),
+]
+DiarizeOpt = Annotated[
+    bool,
+    typer.Option("--diarize", help="Label who speaks when.", rich_help_panel=REQUEST),
 ]
 BiasOpt = Annotated[
     list[str] | None,

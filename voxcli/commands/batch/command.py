@@ -19,9 +19,11 @@ from voxcli.options import (
     BiasFileOpt,
     BiasOpt,
     DebugOpt,
+    DiarizeOpt,
     FormatName,
     HighlightWordsOpt,
     JobsOpt,
+    LanguageOpt,
     MaxCharsPerSecondOpt,
     MaxCueDurationOpt,
     MaxLinesOpt,
@@ -35,6 +37,7 @@ from voxcli.options import (
     TemperatureOpt,
     TextWidthOpt,
     TimeoutOpt,
+    TimestampsOpt,
     UploadOpt,
     VerboseOpt,
 )
@@ -51,11 +54,6 @@ app = typer.Typer(
     cls=helppage.Group,
     add_completion=False,
 )
-
-
-class Granularity(str, Enum):
-    segment = "segment"
-    word = "word"
 
 
 class ListFormat(str, Enum):
@@ -101,30 +99,9 @@ def submit(
         ),
     ] = None,
     model: ModelOpt = None,
-    language: Annotated[
-        str | None,
-        typer.Option(
-            "--language",
-            "-l",
-            metavar="CODE",
-            help="Language of the audio as two letters (en, fr, ...). Not with --timestamps.",
-            rich_help_panel=REQUEST,
-        ),
-    ] = None,
-    timestamps: Annotated[
-        list[Granularity] | None,
-        typer.Option(
-            "--timestamps",
-            "-t",
-            help="Ask for segment or word timestamps; give twice for both. Not with --language.",
-            show_default=False,
-            rich_help_panel=REQUEST,
-        ),
-    ] = None,
-    diarize: Annotated[
-        bool,
-        typer.Option("--diarize", help="Label who speaks when.", rich_help_panel=REQUEST),
-    ] = False,
+    language: LanguageOpt = None,
+    timestamps: TimestampsOpt = None,
+    diarize: DiarizeOpt = False,
     bias: BiasOpt = None,
     bias_file: BiasFileOpt = None,
     speaker: SpeakerOpt = None,

@@ -1,6 +1,5 @@
 """``voxcli transcribe``: the flags, made a request (:mod:`.request`) and run (:mod:`.run`)."""
 
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,9 +15,11 @@ from voxcli.options import (
     BiasFileOpt,
     BiasOpt,
     DebugOpt,
+    DiarizeOpt,
     FormatOpt,
     HighlightWordsOpt,
     JobsOpt,
+    LanguageOpt,
     MaxCharsPerSecondOpt,
     MaxCueDurationOpt,
     MaxLinesOpt,
@@ -31,6 +32,7 @@ from voxcli.options import (
     SpeakerOpt,
     TemperatureOpt,
     TimeoutOpt,
+    TimestampsOpt,
     UploadOpt,
     VerboseOpt,
 )
@@ -38,11 +40,6 @@ from voxcli.options import (
 if TYPE_CHECKING:  # what runs the command is imported when it runs
     from voxcli.commands.transcribe.request import TranscribeRequest
     from voxcli.config import Settings
-
-
-class Granularity(str, Enum):
-    segment = "segment"
-    word = "word"
 
 
 DEFAULT_RENDER = render.RenderOptions()
@@ -60,30 +57,9 @@ def transcribe(
         ),
     ] = None,
     model: ModelOpt = None,
-    language: Annotated[
-        str | None,
-        typer.Option(
-            "--language",
-            "-l",
-            metavar="CODE",
-            help="Language of the audio as two letters (en, fr, ...). Not with --timestamps.",
-            rich_help_panel=REQUEST,
-        ),
-    ] = None,
-    timestamps: Annotated[
-        list[Granularity] | None,
-        typer.Option(
-            "--timestamps",
-            "-t",
-            help="Ask for segment or word timestamps; give twice for both. Not with --language.",
-            show_default=False,
-            rich_help_panel=REQUEST,
-        ),
-    ] = None,
-    diarize: Annotated[
-        bool,
-        typer.Option("--diarize", help="Label who speaks when.", rich_help_panel=REQUEST),
-    ] = False,
+    language: LanguageOpt = None,
+    timestamps: TimestampsOpt = None,
+    diarize: DiarizeOpt = False,
     bias: BiasOpt = None,
     bias_file: BiasFileOpt = None,
     speaker: SpeakerOpt = None,
