@@ -31,6 +31,9 @@ from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 from voxcli.transcript import Transcript, transcript_from_data, transcript_to_data
 
+PartsCallback = Callable[[int, int, int], None]
+"""Called with (parts answered, parts in all so far, part requests in flight)."""
+
 FLAC_BYTES_PER_SECOND = 32_320
 """Upper bound of 16 kHz mono 16-bit FLAC: raw PCM (32,000 B/s) plus 1% for frame headers,
 what incompressible audio such as white noise costs."""
@@ -147,6 +150,8 @@ class PartsJob:
     say: Say
     warn: Say | None = None
     on_upload: UploadCallback | None = None
+    on_part: PartsCallback | None = None
+    """Told (parts answered, parts in all, part requests in flight) as the parts go."""
 
 
 def transcribe_in_parts(
@@ -164,7 +169,7 @@ def transcribe_in_parts(
         f"{source}: {clock(info.duration)} long; cutting parts of about "
         f"{clock(plan.part_seconds)} at quiet points ({plan.reason})"
     )
-    parts = _Parts(job, source, path)
+    parts = _Parts(job, source, path, expected=math.ceil(info.duration / plan.part_seconds))
     results = parts.run(cut_into_parts(path, plan.part_seconds, plan.search_seconds, job.temp_dir))
     if job.warn is not None and parts.cached:
         _warn_mixed_models(source, [answer for _, _, answer in results], job.warn)
@@ -189,8 +194,12 @@ def _warn_mixed_models(source: Source, answers: list[Transcript], warn: Say) -> 
 class _Parts:
     """Sends one recording's parts as part tasks and gathers their answers in order."""
 
-    def __init__(self, job: PartsJob, source: Source, path: Path) -> None:
+    def __init__(self, job: PartsJob, source: Source, path: Path, *, expected: int = 1) -> None:
         self.job = job
+        self.expected = expected  # until the cutting ends, which tells the real count
+        self.cutting = True
+        self.answered = 0
+        self.sending = 0
         self.label = str(source)
         self.stem = Path(source.file_name).stem or "audio"
         self.cache = PartCache(job.options.cache_dir) if job.options.cache_dir else None
@@ -212,6 +221,8 @@ class _Parts:
             for part in parts:
                 self._check_size(part)
                 self.spans.append((part.start, part.end))
+                with self._lock:
+                    self._tell()
                 self.tasks.append(scheduler.submit(self._sender(part), Priority.PART))
                 # Bound the part files on disk: the next part is decoded only while no
                 # more than --jobs finished ones wait to be sent, and not after a failure.
@@ -220,6 +231,9 @@ class _Parts:
                     break
         finally:
             parts.close()
+            with self._lock:
+                self.cutting = False
+                self._tell()
         responses: list[Transcript] = []
         errors: list[BaseException] = []
         for task in self.tasks:  # every part already sent is worth keeping: wait for all
@@ -235,6 +249,12 @@ class _Parts:
             f"{self.label}: {count} parts transcribed, {self.cached} of them from the cache"
         )
         return [(*self.spans[i], responses[i]) for i in range(count)]
+
+    def _tell(self) -> None:
+        """Report the parts' progress (under the lock)."""
+        if self.job.on_part is not None:
+            known = len(self.tasks) if not self.cutting else max(self.expected, len(self.tasks))
+            self.job.on_part(self.answered, known, self.sending)
 
     def _room_for_another(self) -> bool:
         unsent = sum(not task.done() for task in self.tasks)
@@ -274,12 +294,25 @@ class _Parts:
                     if (hit := self._load(key)) is not None:
                         with self._lock:
                             self.cached += 1
+                            self.answered += 1
+                            self._tell()
                         job.say(f"{self._name(part)} from the cache")
                         return hit
                 name = f"{self.stem}.part{part.index + 1:03d}.flac"
-                answer = job.api.transcribe(
-                    job.params, AudioPayload(name, path=part.path), job.on_upload
-                )
+                with self._lock:
+                    self.sending += 1
+                    self._tell()
+                answered = False
+                try:
+                    answer = job.api.transcribe(
+                        job.params, AudioPayload(name, path=part.path), job.on_upload
+                    )
+                    answered = True
+                finally:
+                    with self._lock:
+                        self.sending -= 1
+                        self.answered += answered
+                        self._tell()
                 if key is not None:
                     self._store(key, answer)
                 job.say(f"{self._name(part)} done")

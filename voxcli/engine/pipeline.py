@@ -60,6 +60,7 @@ def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContex
                 say=setup.say,
                 warn=warn,
                 on_upload=context.on_upload,
+                on_part=context.on_part,
             )
             return longform.transcribe_in_parts(job, source, path, info, plan)
         if setup.split.split_minutes is not None and not info.decodable and warn is not None:

@@ -92,6 +92,8 @@ class JobContext:
     scheduler: Scheduler
     temp_dir: Path
     on_upload: UploadCallback | None = None
+    on_part: Callable[[int, int, int], None] | None = None
+    """A split recording's parts: (answered, in all, requests in flight)."""
 
 
 Work = Callable[[Job, JobContext], Produced]
@@ -229,7 +231,9 @@ class _Run:
             _release(locks)
             self._skipped(index, job, "skipped", f"{_names(job.targets)} exists")
             return False
-        context = JobContext(index, scheduler, temp, self._upload_callback(index))
+        context = JobContext(
+            index, scheduler, temp, self._upload_callback(index), self._parts_callback(index)
+        )
         name = getattr(job.source, "display_name", str(job.source))
         progress, stops_run = self.progress, self.options.stops_run
         running = _Running(index, job, locks, now)
@@ -255,6 +259,14 @@ class _Run:
             progress.uploaded(index, sent, total)
 
         return uploaded
+
+    def _parts_callback(self, index: int) -> Callable[[int, int, int], None]:
+        progress = self.progress
+
+        def parts(done: int, total: int, sending: int) -> None:
+            progress.parts(index, done, total, sending)
+
+        return parts
 
     def _collect(self, task: Task[Produced]) -> None:
         running = self.running.pop(task)
