@@ -89,3 +89,20 @@ def test_connection_flags_are_read_by_name_from_the_parsed_command_line():
     assert ConnectionFlags.of(params) == ConnectionFlags(
         api_key_file="k", server_url="http://x", timeout=3.0
     )
+
+
+def test_a_bias_term_over_100_characters_is_a_usage_error():
+    from voxcli.commands.transcribe.request import TranscribeFlags, build_request
+
+    with pytest.raises(UsageError, match="at most 100 characters"):
+        build_request(TranscribeFlags(sources=("a.wav",), bias=("x" * 101,)), SETTINGS)
+    build_request(TranscribeFlags(sources=("a.wav",), bias=("x" * 100,)), SETTINGS)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.com/a%00b.mp3", "https://example.com/a b.mp3", "https://e.com/\x1b.mp3"],
+)
+def test_a_url_source_with_nul_space_or_control_characters_is_refused(url):
+    with pytest.raises(UsageError, match="not a valid URL"):
+        build_detect_request(DetectFlags(sources=(url,)), SETTINGS)

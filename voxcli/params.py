@@ -12,6 +12,10 @@ from collections.abc import Iterable, Sequence
 from voxcli.errors import UsageError
 
 MAX_BIAS_TERMS = 100
+MAX_BIAS_TERM_LENGTH = 100
+"""Characters in one bias term: the API documents no limit, and a word or name (even a
+long German compound or a chemical name) is far shorter; longer is a mistake, such as a
+sentence pasted into --bias, and would only eat the context window."""
 GRANULARITIES = ("segment", "word")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2}$")
 _WHITESPACE = re.compile(r"\s+")
@@ -52,6 +56,12 @@ def bias_terms_from_text(text: str) -> list[str]:
 def collect_bias_terms(terms: Sequence[str]) -> tuple[str, ...]:
     """All bias terms, empty ones dropped, duplicates removed keeping order, at most 100."""
     unique = tuple(dict.fromkeys(term for term in terms if term))
+    if too_long := next((t for t in unique if len(t) > MAX_BIAS_TERM_LENGTH), None):
+        raise UsageError(
+            f"a bias term is at most {MAX_BIAS_TERM_LENGTH} characters, not {len(too_long)} "
+            f"({too_long[:30]}...)",
+            hint="bias terms are words or names; split a phrase into its words",
+        )
     if len(unique) > MAX_BIAS_TERMS:
         raise UsageError(
             f"--bias: {len(unique)} terms given, but the API accepts at most {MAX_BIAS_TERMS}",

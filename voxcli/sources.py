@@ -68,6 +68,10 @@ def parse_source(raw: str) -> Source:
             )
         if not urlsplit(raw).netloc:
             raise UsageError(f"not a valid URL: {raw}")
+        if "%00" in raw or any(not ch.isprintable() or ch.isspace() for ch in raw):
+            raise UsageError(
+                f"not a valid URL (it holds a NUL, a space or a control character): {raw!r}"
+            )
         return Source("url", raw)
     return Source("file", raw, Path(raw).expanduser())
 
