@@ -106,3 +106,12 @@ def test_a_bias_term_over_100_characters_is_a_usage_error():
 def test_a_url_source_with_nul_space_or_control_characters_is_refused(url):
     with pytest.raises(UsageError, match="not a valid URL"):
         build_detect_request(DetectFlags(sources=(url,)), SETTINGS)
+
+
+@pytest.mark.parametrize("code", ["xx", "qq", "zz"])
+def test_a_two_letter_code_outside_iso_639_1_is_refused(code):
+    from voxcli.commands.transcribe.request import TranscribeFlags, build_request
+
+    with pytest.raises(UsageError, match="not an ISO 639-1 language code"):
+        build_request(TranscribeFlags(sources=("a.wav",), language=code), SETTINGS)
+    assert build_request(TranscribeFlags(sources=("a.wav",), language="FR"), SETTINGS)
