@@ -284,9 +284,11 @@ class _Capture(threading.Thread):
     def _put_waiting(self, chunk: bytes | None) -> None:
         """Hand ``chunk`` over, waiting for room (back-pressure), until the session ends."""
         assert self.waits_on is not None
+        put = self.waits_on.put(chunk)
         try:
-            future = asyncio.run_coroutine_threadsafe(self.waits_on.put(chunk), self.loop)
+            future = asyncio.run_coroutine_threadsafe(put, self.loop)
         except RuntimeError:  # the loop is closed: the session is over
+            put.close()
             return
         while True:
             try:
