@@ -25,10 +25,10 @@ __voxcli_options() {
         'completion') choices='--help -h' ;;
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
-        'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
+        'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --dry-run --help -h' ;;
         'live') choices='--list-devices --device --rate --encoding --pace --duration --model -m --language -l --diarize --speaker --bias --bias-file --delay --end-silence --no-turns --format -f --output -o --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'models') choices='--format -f --all -a --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --min-age --report --stream --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --min-age --report --stream --name --dry-run --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -144,6 +144,7 @@ __voxcli_option() {
         'detect-lang|--verbose'|'detect-lang|-v') kind=none choices='' ;;
         'detect-lang|--quiet'|'detect-lang|-q') kind=none choices='' ;;
         'detect-lang|--debug') kind=none choices='' ;;
+        'detect-lang|--dry-run') kind=none choices='' ;;
         'detect-lang|--help'|'detect-lang|-h') kind=none choices='' ;;
         'live|--list-devices') kind=none choices='' ;;
         'live|--device') kind=text choices='' ;;
@@ -215,6 +216,8 @@ __voxcli_option() {
         'transcribe|--min-age') kind=text choices='' ;;
         'transcribe|--report') kind=file choices='' ;;
         'transcribe|--stream') kind=none choices='' ;;
+        'transcribe|--name') kind=text choices='' ;;
+        'transcribe|--dry-run') kind=none choices='' ;;
         'transcribe|--help'|'transcribe|-h') kind=none choices='' ;;
         *) return 1 ;;
     esac

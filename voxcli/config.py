@@ -50,6 +50,7 @@ CONFIG_KEYS = frozenset(
         "timeout",
         "retries",
         "max_retry_after",
+        "prices",
     }
 )
 
@@ -112,7 +113,8 @@ def load_config_file(path: Path) -> ConfigFile:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
 
-    warnings = [
+    warnings = [*_price_warnings(path, values.get("prices"))]
+    warnings += [
         f"config file {path}: unknown key {key!r} ignored (known: {', '.join(sorted(CONFIG_KEYS))})"
         for key in values
         if key not in CONFIG_KEYS
@@ -123,6 +125,37 @@ def load_config_file(path: Path) -> ConfigFile:
             f"run: chmod 600 {path}"
         )
     return ConfigFile(path, values, tuple(warnings))
+
+
+def _price_warnings(path: Path, table: Any) -> list[str]:
+    """What is wrong with the ``[prices]`` table (wrong entries are ignored)."""
+    if table is None:
+        return []
+    if not isinstance(table, dict):
+        return [f"config file {path}: prices must be a table ([prices], model = USD per minute)"]
+    return [
+        f"config file {path}: prices.{name} must be a number >= 0 (USD per audio minute); ignored"
+        for name, value in table.items()
+        if _price(value) is None
+    ]
+
+
+def _price(value: Any) -> float | None:
+    """A price in USD per audio minute, or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
+def config_prices(values: Mapping[str, Any]) -> dict[str, float]:
+    """The valid entries of the config file's ``[prices]`` table."""
+    table = values.get("prices")
+    if not isinstance(table, dict):
+        return {}
+    prices = {str(name): _price(value) for name, value in table.items()}
+    return {name: price for name, price in prices.items() if price is not None}
 
 
 def _readable_by_others(path: Path) -> bool:
@@ -229,6 +262,9 @@ class Settings:
     """The longest wait a ``Retry-After`` gets; a longer one is cut to this."""
     max_response_bytes: int = MAX_RESPONSE_BYTES
     """The largest answer read; more fails the request."""
+    prices: Mapping[str, float] = field(default_factory=dict)
+    """The config file's ``[prices]``: USD per audio minute by model name (over the
+    built-in defaults of :mod:`voxcli.commands.transcribe.dryrun`)."""
 
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""
@@ -348,6 +384,7 @@ def resolve_settings(
             else _parse(wait_value, _wait_seconds, wait_origin)
         ),
         max_response_bytes=max_response_bytes,
+        prices=config_prices(values),
     )
 
 

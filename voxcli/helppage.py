@@ -90,6 +90,19 @@ VALUE_ALIASES: Mapping[str, Mapping[str, str]] = {"--format": {"txt": "text"}}
 name before Typer checks the value, so completion and help still offer the real names."""
 
 
+LIST_OPTIONS: Mapping[str, frozenset[str]] = {"transcribe": frozenset({"--format"})}
+"""Single-value options that also take a comma list, by command: ``-f srt,json``. Each
+name is checked (and aliased) on its own; Typer sees the first, and the whole list is
+left in ``ctx.meta[LIST_KEY.format(dest)]`` for the command to read."""
+LIST_KEY = "voxcli.list.{}"
+
+
+def listed_values(ctx: _click.Context, dest: str) -> tuple[str, ...] | None:
+    """The names a comma list gave ``dest`` (see :data:`LIST_OPTIONS`), else None."""
+    value = ctx.meta.get(LIST_KEY.format(dest))
+    return tuple(value) if value is not None else None
+
+
 class _Lean(_click.Command):
     def make_parser(self, ctx: _click.Context) -> Any:
         """Click's parser, with every single-value option guarded: given twice with
@@ -118,10 +131,17 @@ class _Lean(_click.Command):
 def _guard(option: Any, ctx: _click.Context) -> None:
     name = (option._long_opts or option._short_opts)[0]
     aliases = next((VALUE_ALIASES[o] for o in option._long_opts if o in VALUE_ALIASES), {})
+    listed = set(option._long_opts) & LIST_OPTIONS.get(ctx.info_name or "", frozenset())
     process = option.process
 
     def guarded(value: Any, state: Any) -> None:
-        if isinstance(value, str):
+        if isinstance(value, str) and listed and "," in value:
+            names = [aliases.get(part.strip(), part.strip()) for part in value.split(",")]
+            for part in names:  # each one a valid choice: Click's own message if not
+                option.obj.process_value(ctx, part)
+            ctx.meta[LIST_KEY.format(option.dest)] = tuple(dict.fromkeys(names))
+            value = names[0]
+        elif isinstance(value, str):
             value = aliases.get(value, value)
         if option.dest in state.opts and state.opts[option.dest] != value:
             before = state.opts[option.dest]

@@ -112,7 +112,9 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format (default: from --output's extension, else text; env VOXCLI_FORMAT).",
+        help="Output format, or a comma list written from one request, one file per format "
+        "(srt,json; needs -d) (default: from --output's extension, else text; env "
+        "VOXCLI_FORMAT).",
         show_default=False,
         rich_help_panel=OUTPUT,
     ),

@@ -181,3 +181,37 @@ def _check_no_links(target: Path, root: Path) -> None:
                 "inside the output directory",
                 hint="remove the link, or write into another --output-dir",
             )
+
+
+NAME_FIELDS = ("stem", "ext", "lang", "model", "date")
+"""The fields of ``--name TEMPLATE``."""
+UNKNOWN_LANGUAGE = "und"
+"""``{lang}`` when the language is neither given nor detected (ISO 639-2 "undetermined")."""
+
+
+def check_name_template(template: str, formats: int) -> None:
+    """A :class:`~voxcli.errors.UsageError` for a ``--name`` that cannot name files: an
+    unknown field, a path separator, or several formats without ``{ext}``."""
+    import string
+
+    from voxcli.errors import UsageError
+
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise UsageError(f"--name {template!r}: {exc}") from None
+    unknown = [name for name in fields if name not in NAME_FIELDS]
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in NAME_FIELDS)
+        raise UsageError(f"--name {template!r}: unknown field {{{unknown[0]}}} (known: {known})")
+    if "/" in template or os.sep in template or template in ("", ".", ".."):
+        raise UsageError(f"--name {template!r} must be a file name, without a directory")
+    if formats > 1 and "ext" not in fields:
+        raise UsageError(f"--name {template!r} needs {{ext}} to name one file per format")
+
+
+def named_path(path: Path, template: str, fields: dict[str, str]) -> Path:
+    """``path`` (an output under -d) renamed by ``template``: its folder is kept."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    values = {"stem": stem, "ext": path.suffix.lstrip("."), **fields}
+    return path.with_name(template.format(**values))

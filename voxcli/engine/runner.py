@@ -68,6 +68,10 @@ class Produced:
 
     texts: tuple[str, ...]
     detail: Any = None
+    targets: tuple[Path, ...] | None = None
+    """Where the texts go when only the work could tell (``--name`` with a detected
+    ``{lang}``), in place of the job's provisional targets (same folders, which hold
+    their locks); a name another input of the run already wrote fails this input."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ class _Run:
         self.stop_reason: str | None = None
         self.queue: deque[tuple[int, Job]] = deque(enumerate(jobs))
         self.scheduler: Scheduler | None = None
+        self.named: dict[str, Any] = {}  # late-named outputs written so far, by their source
 
     def run(self) -> list[Outcome]:
         options = self.options
@@ -275,6 +280,8 @@ class _Run:
         try:
             try:
                 produced = task.result()
+                if produced.targets is not None:
+                    job = replace(job, targets=self._claim(produced.targets, job))
                 for target, text in zip(job.targets, produced.texts, strict=False):
                     write_atomic(target, text)
                 written = bool(job.targets)
@@ -293,6 +300,18 @@ class _Run:
             return
         self._record(Outcome(index, job, "done", detail=produced.detail), running.started)
         self._ready(index, produced.texts[0] if not job.targets and produced.texts else None)
+
+    def _claim(self, targets: tuple[Path, ...], job: Job) -> tuple[Path, ...]:
+        """Late-named ``targets`` for ``job``, unless another input already wrote one."""
+        for target in targets:
+            other = self.named.get(os.path.normcase(os.path.normpath(target)))
+            if other is not None:
+                from voxcli.errors import InputError
+
+                raise InputError(f"{job.source} and {other} would both be written to {target}")
+        for target in targets:
+            self.named[os.path.normcase(os.path.normpath(target))] = job.source
+        return targets
 
     def _abandon(self) -> None:
         """On the way out after a signal: the unfinished inputs are cancelled."""

@@ -65,6 +65,15 @@ def detect_lang(
     verbose: VerboseOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show what would be sent (format, bytes, audio length, requests) and the "
+            "estimated cost; send nothing.",
+            rich_help_panel=REQUEST,
+        ),
+    ] = False,
 ) -> None:
     """Print the language of audio files, stdin or URLs (en, fr, ...)."""
     env: Environment = ctx.obj
@@ -75,6 +84,7 @@ def detect_lang(
         api_key_file=api_key_file,
         quiet=quiet,
         stdin_isatty=env.stdin_isatty,
+        dry_run=dry_run,
     )
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params))
     request = build_detect_request(flags, settings)

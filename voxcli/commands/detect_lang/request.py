@@ -26,6 +26,7 @@ class DetectFlags:
     api_key_file: str | None = None
     quiet: bool = False
     stdin_isatty: bool = False
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class DetectRequest:
     fmt: LineFormat
     several: bool
     quiet: bool
+    dry_run: bool = False
 
 
 def build_detect_request(flags: DetectFlags, settings: Settings) -> DetectRequest:
@@ -66,4 +68,5 @@ def build_detect_request(flags: DetectFlags, settings: Settings) -> DetectReques
         fmt=flags.fmt,
         several=len(flags.sources) > 1,
         quiet=flags.quiet,
+        dry_run=flags.dry_run,
     )

@@ -20,6 +20,9 @@ from voxcli.sources import Source
 
 def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> None:
     """Print each source's language; exit 1 when any failed or had none."""
+    if request.dry_run:
+        _dry_run(env, request, settings)
+        return
     console = env.console
     failures = unknown = 0
     say = common.say_for(env, verbose=False, quiet=request.quiet)
@@ -59,6 +62,24 @@ def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> 
         console.error(f"{failures} of {len(request.sources)} inputs failed")
     if failures or unknown:
         raise typer.Exit(1)
+
+
+def _dry_run(env: Environment, request: DetectRequest, settings: Settings) -> None:
+    """``--dry-run``: what each source would send, the totals and the cost; no network."""
+    from voxcli.commands.transcribe import dryrun
+
+    stdin = env.stdin_bytes if request.audio_on_stdin else None
+    rows = [
+        dryrun.plan_detect(
+            source,
+            str(source),
+            sample_seconds=request.sample_seconds,
+            stdin=stdin if source.kind == "stdin" else None,
+            temp_dir=env.temp_dir,
+        )
+        for source in request.sources
+    ]
+    write_stdout(dryrun.dry_run_text(rows, request.model, settings.prices), env.stdout)
 
 
 def _line(source: Source, language: str, request: DetectRequest) -> str:

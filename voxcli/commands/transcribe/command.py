@@ -149,7 +149,7 @@ def transcribe(
         bool,
         typer.Option(
             "--skip-existing",
-            help="Skip inputs whose output file already exists (with -o or -d).",
+            help="Skip inputs whose output files all exist already (with -o or -d).",
             rich_help_panel=RUN,
         ),
     ] = False,
@@ -191,10 +191,32 @@ def transcribe(
             rich_help_panel=OUTPUT,
         ),
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="TEMPLATE",
+            help="Name the files under -d by TEMPLATE, e.g. '{stem}.{lang}.{ext}' (talk.en.srt); "
+            "fields {stem}, {ext}, {lang} (given or detected; und when unknown), {model}, "
+            "{date}.",
+            show_default=False,
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show what would be sent (format, bytes, audio length, requests) and the "
+            "estimated cost; send nothing.",
+            rich_help_panel=RUN,
+        ),
+    ] = False,
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
     from voxcli.commands import common
     from voxcli.commands.transcribe.request import TranscribeFlags, bias_file_texts, build_request
+    from voxcli.helppage import listed_values
 
     env: Environment = ctx.obj
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
@@ -236,6 +258,9 @@ def transcribe(
         stream=stream,
         min_age=min_age,
         min_age_env=env.environ.get("VOXCLI_MIN_AGE"),
+        dry_run=dry_run,
+        formats=listed_values(ctx, "fmt") or (),
+        name=name,
     )
     request = build_request(flags, settings)
     run_request(env, request, settings)

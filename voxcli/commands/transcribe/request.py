@@ -29,6 +29,7 @@ from voxcli.params import (
 from voxcli.params import timestamp_granularities as granularities_for
 from voxcli.render.formats import REGISTRY, extension_of, format_for_path, format_named
 from voxcli.render.options import RenderOptions
+from voxcli.targets import check_name_template
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class TranscribeFlags:
     stream: bool = False
     min_age: float | None = None
     min_age_env: str | None = None  # VOXCLI_MIN_AGE, used when --min-age is not given
+    dry_run: bool = False
+    formats: tuple[str, ...] = ()  # -f srt,json: every format named (fmt is the first)
+    name: str | None = None  # --name TEMPLATE
 
     @property
     def highlight_words_asked(self) -> bool:
@@ -98,6 +102,18 @@ class TranscribeRequest:
     min_age: float | None = None
     """--min-age: skip local files modified less than this many seconds ago (None: the
     environment's default, for inputs found in directories or --files-from lists only)."""
+    dry_run: bool = False
+    """--dry-run: say what would be sent, send nothing."""
+    output_formats: tuple[str, ...] = ()
+    """Every format written (``-f srt,json``), the first being ``output_format``; empty
+    means just ``output_format``."""
+
+    name: str | None = None
+    """--name TEMPLATE: output file names ({stem}, {ext}, {lang}, {model}, {date})."""
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return self.output_formats or (self.output_format,)
 
     @property
     def to_stdout(self) -> bool:
@@ -130,11 +146,14 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
     flags = dataclasses.replace(flags, render=_text_layout(flags))
     check_format_agrees(flags.fmt, flags.output)
     output_format = output_format_for(flags.fmt, flags.output, settings.format)
+    formats = check_formats(flags) or (output_format,)
+    if flags.name is not None:
+        _check_name(flags, len(formats))
     if flags.stream:
         _check_stream(flags, output_format)
     if len(flags.sources) > 1 and flags.output is None and flags.output_dir is None:
         check_shared_stdout(output_format, len(flags.sources))
-    if flags.highlight_words_asked and not REGISTRY[output_format].has_cues:
+    if flags.highlight_words_asked and not any(REGISTRY[name].has_cues for name in formats):
         raise UsageError("--highlight-words applies to srt and vtt output")
     if flags.split_minutes is not None and not (
         math.isfinite(flags.split_minutes) and flags.split_minutes > 0
@@ -160,10 +179,10 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         timestamp_granularities=granularities_for(
             list(flags.timestamps) or (["word"] if flags.highlight_words_asked else []),
             language=language,
-            needs_timestamps=REGISTRY[output_format].needs_timestamps,
+            needs_timestamps=any(REGISTRY[name].needs_timestamps for name in formats),
             # Speaker turns come with segments: without them --diarize shows nothing.
             wants_timestamps=flags.diarize,
-            fmt=output_format,
+            fmt=next((n for n in formats if REGISTRY[n].needs_timestamps), output_format),
         ),
     )
     if flags.highlight_words_asked and "word" not in params.timestamp_granularities:
@@ -190,6 +209,9 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         api_key_file=flags.api_key_file,
         speakers=speakers,
         min_age=min_age,
+        dry_run=flags.dry_run,
+        output_formats=formats if len(formats) > 1 else (),
+        name=flags.name,
     )
 
 
@@ -241,6 +263,33 @@ def check_format_agrees(fmt: str | None, output: Path | None) -> None:
             f"--output {output.name} is a {by_extension} file name, but --format is {fmt}",
             hint=f"drop --format, or name the file with {extension_of(fmt)}",
         )
+
+
+def _check_name(flags: TranscribeFlags, formats: int) -> None:
+    """--name names files under --output-dir; with --skip-existing, {lang} must be known
+    before the run (--language), or which file to look for is not known."""
+    assert flags.name is not None
+    if flags.output_dir is None:
+        raise UsageError("--name names the files written under --output-dir; add -d DIR")
+    check_name_template(flags.name, formats)
+    if flags.skip_existing and "{lang}" in flags.name and not flags.language:
+        raise UsageError(
+            "--skip-existing cannot tell which {lang} to look for before transcribing",
+            hint="give --language, or drop {lang} from --name",
+        )
+
+
+def check_formats(flags: TranscribeFlags) -> tuple[str, ...]:
+    """``-f srt,json``: every format, each written to its own file, so only with -d."""
+    if len(flags.formats) < 2:
+        return ()
+    if flags.output_dir is None:
+        named = ",".join(flags.formats)
+        raise UsageError(
+            f"--format {named} writes one file per format, so it needs --output-dir",
+            hint="add -d DIR (or -d . to write beside each input)",
+        )
+    return flags.formats
 
 
 def output_format_for(fmt: str | None, output: Path | None, configured: str | None) -> str:

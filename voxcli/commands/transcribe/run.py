@@ -73,10 +73,47 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
         if request.verbose or env.stderr_isatty:
             console.warn("nothing to transcribe: no audio files found")
         return
-    _sweep(env, request)
     stdin = capped(env.stdin_bytes, env.limits.max_stdin_bytes) if uses_stdin else None
+    if request.dry_run:
+        _dry_run(env, request, settings, items, stdin)
+        return
+    _sweep(env, request)
     with decoder_messages(console.warn if request.verbose and not request.quiet else None):
         _transcribe(env, request, settings, items, stdin)
+
+
+def _dry_run(
+    env: Environment,
+    request: TranscribeRequest,
+    settings: Settings,
+    items: list[inputs.InputItem],
+    stdin: BinaryIO | None,
+) -> None:
+    """``--dry-run``: what each input would send, the totals and the cost; no network."""
+    from voxcli.commands.transcribe import dryrun
+
+    split = SplitOptions(
+        split_minutes=request.split_minutes,
+        explicit=request.split_minutes is not None,
+        request_seconds=None,
+        jobs=request.jobs,
+    )
+    rows = [
+        dryrun.PlannedSend(str(item.source), error=item.error.message)
+        if item.error is not None
+        else dryrun.plan_transcribe(
+            item.source,
+            str(item.source),
+            params=request.params,
+            upload_mode=request.upload,
+            split=split,
+            limit=env.limits.max_upload_bytes,
+            stdin=stdin if item.source.kind == "stdin" else None,
+            temp_dir=env.temp_dir,
+        )
+        for item in items
+    ]
+    write_stdout(dryrun.dry_run_text(rows, settings.model, settings.prices), env.stdout)
 
 
 def _sweep(env: Environment, request: TranscribeRequest) -> None:
@@ -159,10 +196,10 @@ def _run(
     items: list[inputs.InputItem],
 ) -> list[Outcome]:
     outputs, refused = _targets(items, request)
-    sweep.sweep_part_files(target for target in outputs if target is not None)
+    sweep.sweep_part_files(target for paths in outputs for target in paths)
     jobs = [
-        Job(item.source, (target,) if target is not None else (), refused.get(index))
-        for index, (item, target) in enumerate(zip(items, outputs, strict=True))
+        Job(item.source, paths, refused.get(index))
+        for index, (item, paths) in enumerate(zip(items, outputs, strict=True))
     ]
     ages = [_min_age(request, item, env.limits.min_age_seconds) for item in items]
     fmt, options = request.output_format, request.render
@@ -184,12 +221,18 @@ def _run(
         if before is not None and _changed(job.source, before):
             raise NotNow("it changed while it was transcribed; retried next run")
         _check_heard(transcript, warn)
-        text, cues = render.render_with_report(transcript, fmt, options)
-        if cues is not None:
-            say(f"{transcript.source}: {cues.summary(options)}")
+        texts = []
+        for name in request.formats:
+            text, cues = render.render_with_report(transcript, name, options)
+            if cues is not None:
+                say(f"{transcript.source}: {cues.summary(options)}")
+            texts.append(text)
         if headed:
-            text = f"==> {printable(str(job.source))} <==\n{text}"
-        return Produced((text,), transcript)
+            texts[0] = f"==> {printable(str(job.source))} <==\n{texts[0]}"
+        if _late_named(request):
+            late = _late_targets(request, items[context.index], transcript.language)
+            return Produced(tuple(texts), transcript, targets=late)
+        return Produced(tuple(texts), transcript)
 
     report = (
         ReportWriter(request.report, warn=env.console.warn) if request.report is not None else None
@@ -301,7 +344,7 @@ def _announce(
     console = env.console
     verbose = request.verbose and not request.quiet
     if outcome.status == "done" and job.target is not None and verbose:
-        console.info(f"{job.source}: wrote {job.target}")
+        console.info(f"{job.source}: wrote {', '.join(str(t) for t in job.targets)}")
     elif outcome.status in ("skipped", "locked") and verbose:
         console.info(f"{job.source}: skipped, {outcome.reason}")
     elif outcome.status == "unstable" and verbose:
@@ -372,8 +415,9 @@ def _message(error: BaseException) -> str:
 
 def _targets(
     items: list[inputs.InputItem], request: TranscribeRequest
-) -> tuple[list[Path | None], dict[int, VoxcliError]]:
-    """Where each input's result goes: stdout (None), --output, or a file under --output-dir.
+) -> tuple[list[tuple[Path, ...]], dict[int, VoxcliError]]:
+    """Where each input's results go: stdout (no path), --output, or one file per format
+    under --output-dir.
 
     Also the inputs refused before anything is sent: a directory without -r, an output
     shared with another input, or one that can never be written (:func:`targets.unwritable`).
@@ -382,16 +426,56 @@ def _targets(
         index: item.error for index, item in enumerate(items) if item.error is not None
     }
     if request.output is not None:
-        paths = [request.output] * len(items)
+        columns = [[request.output] * len(items)]
         root = None
     elif request.output_dir is not None:
-        extension = render.extension_of(request.output_format)
-        paths = targets.output_paths(items, request.output_dir, extension)
+        columns = [
+            _named(request, targets.output_paths(items, request.output_dir, ext))
+            for ext in map(render.extension_of, request.formats)
+        ]
         root = request.output_dir
     else:
-        return [None] * len(items), refused
-    for index, error in targets.collisions(items, paths).items():
-        refused.setdefault(index, error)
-    for index, error in targets.unwritable(paths, root).items():
-        refused.setdefault(index, error)
-    return list(paths), refused
+        return [()] * len(items), refused
+    for paths in columns:
+        for index, error in targets.collisions(items, paths).items():
+            refused.setdefault(index, error)
+        for index, error in targets.unwritable(paths, root).items():
+            refused.setdefault(index, error)
+    return [tuple(row) for row in zip(*columns, strict=True)], refused
+
+
+def _late_named(request: TranscribeRequest) -> bool:
+    """--name holds {lang} and --language was not given: named once the API has said."""
+    return request.name is not None and "{lang}" in request.name and not request.params.language
+
+
+def _named(
+    request: TranscribeRequest, paths: list[Path], language: str | None = None, late: bool = False
+) -> list[Path]:
+    """``paths`` renamed by --name (as they are without it); ``language`` is the detected
+    one, else --language's, else ``und``. Names that wait for the detected language
+    (:func:`_late_named`) stay as they are until ``late``: each input's own path holds
+    its lock and is checked as today, its final name is checked when written."""
+    if request.name is None or (_late_named(request) and not late):
+        return paths
+    fields = {
+        "lang": language or request.params.language or targets.UNKNOWN_LANGUAGE,
+        "model": request.params.model,
+        "date": _TODAY,
+    }
+    return [targets.named_path(path, request.name, fields) for path in paths]
+
+
+def _late_targets(
+    request: TranscribeRequest, item: inputs.InputItem, language: str | None
+) -> tuple[Path, ...]:
+    """``item``'s outputs named with the language the API detected."""
+    assert request.output_dir is not None
+    return tuple(
+        _named(request, targets.output_paths([item], request.output_dir, ext), language, True)[0]
+        for ext in map(render.extension_of, request.formats)
+    )
+
+
+_TODAY = time.strftime("%Y-%m-%d")
+"""{date} in --name: the day the run started (local time)."""
