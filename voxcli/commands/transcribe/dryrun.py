@@ -25,13 +25,14 @@ from voxcli.errors import VoxcliError
 from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 
-PRICES_AS_OF = "2026-02"
-"""When :data:`DEFAULT_PRICES` were taken from Mistral's pricing page."""
+PRICES_AS_OF = "2026-11"
+"""When :data:`DEFAULT_PRICES` were taken from Mistral's model pages."""
 
 DEFAULT_PRICES: Mapping[str, float] = {
     # listed by Mistral (USD per audio minute)
     "voxtral-mini-2602": 0.003,
     "voxtral-mini-transcribe-realtime-2602": 0.006,
+    "voxtral-mini-transcribe-realtime-3-0": 0.008,  # Voxtral Mini Transcribe Realtime 3
     # assumed: the same as the listed model of their kind
     "voxtral-mini-latest": 0.003,
     "voxtral-mini-transcribe-latest": 0.003,
@@ -39,9 +40,8 @@ DEFAULT_PRICES: Mapping[str, float] = {
     "voxtral-mini-transcribe-3-0": 0.003,
     "voxtral-small-transcribe-latest": 0.003,
     "voxtral-small-transcribe-3": 0.003,
-    "voxtral-mini-transcribe-realtime-latest": 0.006,
-    "voxtral-mini-transcribe-realtime-3": 0.006,
-    "voxtral-mini-transcribe-realtime-3-0": 0.006,
+    "voxtral-mini-transcribe-realtime-latest": 0.008,
+    "voxtral-mini-transcribe-realtime-3": 0.008,
 }
 """Built-in prices in USD per audio minute, as of :data:`PRICES_AS_OF`; the config
 file's ``[prices]`` table overrides them."""
