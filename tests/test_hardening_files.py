@@ -708,3 +708,22 @@ def test_last_words_reach_stderr_while_a_decoder_is_abandoned():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
     assert result.returncode == 130
     assert result.stderr == b"voxcli: error: interrupted\n"
+
+
+def test_a_lock_that_cannot_be_created_names_the_output_not_the_lock_file(tmp_path, mocker):
+    from voxcli.engine import locks
+    from voxcli.errors import InputError
+
+    output = tmp_path / "out" / "talk.srt"
+    real_open = os.open
+
+    def refuse_locks(path, *args, **kwargs):
+        if str(path).endswith("voxcli-lock"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    mocker.patch("voxcli.engine.locks.os.open", side_effect=refuse_locks)
+    with pytest.raises(InputError) as raised:
+        locks.try_lock(output)
+    assert raised.value.message == f"cannot write {output} (Permission denied)"
+    assert "voxcli-lock" not in raised.value.message + (raised.value.hint or "")

@@ -171,7 +171,10 @@ def try_lock(output: Path) -> OutputLock | None:
             if attempts < 5:
                 continue  # another run removed the empty directory we just made: again
             _remove_empty(created)
-            raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
+            raise InputError(
+                f"cannot write {output} ({exc.strerror})",
+                hint=f"check that {output.parent} exists and that you may write in it",
+            ) from None
         except OSError as exc:
             _remove_empty(created)
             if exc.errno == errno.ELOOP:
@@ -179,7 +182,10 @@ def try_lock(output: Path) -> OutputLock | None:
                     f"the lock file {path} is a symbolic link; voxcli does not follow it",
                     hint="someone planted it: remove it (and check who can write that folder)",
                 ) from None
-            raise InputError(f"cannot create lock file {path}: {exc.strerror}") from None
+            raise InputError(
+                f"cannot write {output} ({exc.strerror})",
+                hint=f"check that {output.parent} exists and that you may write in it",
+            ) from None
         except InputError:
             _remove_empty(created)
             raise
