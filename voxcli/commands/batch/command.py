@@ -212,42 +212,12 @@ def submit(
     from voxcli.commands import common
     from voxcli.commands.batch.request import SubmitFlags, build_submit_request
     from voxcli.commands.batch.submit_run import submit_all
-    from voxcli.commands.transcribe.request import TranscribeFlags, bias_file_texts
+    from voxcli.commands.transcribe.command import shared_flags
 
     env: Environment = ctx.obj
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
     flags = SubmitFlags(
-        transcribe=TranscribeFlags(
-            sources=tuple(sources or ()),
-            files_from=files_from,
-            recursive=recursive,
-            model=model,
-            language=language,
-            timestamps=tuple(granularity.value for granularity in timestamps or ()),
-            diarize=diarize,
-            bias=tuple(bias or ()),
-            bias_files=bias_file_texts(bias_file or ()),
-            speakers=tuple(speaker or ()),
-            temperature=temperature,
-            fmt=fmt,
-            output_dir=output_dir,
-            upload=upload,
-            render=render.RenderOptions(
-                max_line_width=max_line_width,
-                max_lines=max_lines,
-                max_cue_duration=max_cue_duration,
-                min_cue_duration=min_cue_duration,
-                max_chars_per_second=max_chars_per_second,
-                highlight_words=highlight_words,
-                text_width=text_width,
-            ),
-            split_minutes=split_minutes,
-            api_key_file=api_key_file,
-            jobs=jobs,
-            verbose=verbose,
-            quiet=quiet,
-            skip_existing=skip_existing,
-        ),
+        transcribe=shared_flags(ctx.params, text_width=text_width),
         dry_run=dry_run,
         retry_failed=retry_failed,
         timeout_hours=timeout_hours,

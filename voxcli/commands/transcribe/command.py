@@ -1,7 +1,9 @@
 """``voxcli transcribe``: the flags, made a request (:mod:`.request`) and run (:mod:`.run`)."""
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -38,7 +40,7 @@ from voxcli.options import (
 )
 
 if TYPE_CHECKING:  # what runs the command is imported when it runs
-    from voxcli.commands.transcribe.request import TranscribeRequest
+    from voxcli.commands.transcribe.request import TranscribeFlags, TranscribeRequest
     from voxcli.config import Settings
 
 
@@ -215,44 +217,17 @@ def transcribe(
 ) -> None:
     """Transcribe audio files, stdin or URLs to text, JSON, SRT or WebVTT."""
     from voxcli.commands import common
-    from voxcli.commands.transcribe.request import TranscribeFlags, bias_file_texts, build_request
+    from voxcli.commands.transcribe.request import build_request
     from voxcli.helppage import listed_values
 
     env: Environment = ctx.obj
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
-    flags = TranscribeFlags(
-        sources=tuple(sources or ()),
-        files_from=files_from,
-        recursive=recursive,
-        model=model,
-        language=language,
-        timestamps=tuple(granularity.value for granularity in timestamps or ()),
-        diarize=diarize,
-        bias=tuple(bias or ()),
-        bias_files=bias_file_texts(bias_file or ()),
-        speakers=tuple(speaker or ()),
-        temperature=temperature,
-        fmt=fmt,
+    flags = replace(
+        shared_flags(ctx.params, text_width=DEFAULT_RENDER.text_width),
         output=output,
-        output_dir=output_dir,
-        upload=upload,
-        render=render.RenderOptions(
-            max_line_width=max_line_width,
-            max_lines=max_lines,
-            max_cue_duration=max_cue_duration,
-            min_cue_duration=min_cue_duration,
-            max_chars_per_second=max_chars_per_second,
-            highlight_words=highlight_words,
-        ),
         text_width=text_width,
         stdout_isatty=env.stdout_isatty,
-        split_minutes=split_minutes,
         no_cache=no_cache,
-        api_key_file=api_key_file,
-        jobs=jobs,
-        verbose=verbose,
-        quiet=quiet,
-        skip_existing=skip_existing,
         fail_fast=fail_fast,
         report=report_path,
         stream=stream,
@@ -264,6 +239,44 @@ def transcribe(
     )
     request = build_request(flags, settings)
     run_request(env, request, settings)
+
+
+def shared_flags(params: Mapping[str, Any], *, text_width: int) -> "TranscribeFlags":
+    """The flags ``transcribe`` and ``batch submit`` share, read by name from the parsed
+    command line (Click's ``ctx.params``); reads the ``--bias-file`` files."""
+    from voxcli.commands.transcribe.request import TranscribeFlags, bias_file_texts
+
+    return TranscribeFlags(
+        sources=tuple(params["sources"] or ()),
+        files_from=params["files_from"],
+        recursive=params["recursive"],
+        model=params["model"],
+        language=params["language"],
+        timestamps=tuple(granularity.value for granularity in params["timestamps"] or ()),
+        diarize=params["diarize"],
+        bias=tuple(params["bias"] or ()),
+        bias_files=bias_file_texts(params["bias_file"] or ()),
+        speakers=tuple(params["speaker"] or ()),
+        temperature=params["temperature"],
+        fmt=params["fmt"],
+        output_dir=params["output_dir"],
+        upload=params["upload"],
+        render=render.RenderOptions(
+            max_line_width=params["max_line_width"],
+            max_lines=params["max_lines"],
+            max_cue_duration=params["max_cue_duration"],
+            min_cue_duration=params["min_cue_duration"],
+            max_chars_per_second=params["max_chars_per_second"],
+            highlight_words=params["highlight_words"],
+            text_width=text_width,
+        ),
+        split_minutes=params["split_minutes"],
+        api_key_file=params["api_key_file"],
+        jobs=params["jobs"],
+        verbose=params["verbose"],
+        quiet=params["quiet"],
+        skip_existing=params["skip_existing"],
+    )
 
 
 def run_request(env: Environment, request: "TranscribeRequest", settings: "Settings") -> None:
