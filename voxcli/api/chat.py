@@ -10,7 +10,6 @@ from typing import Any
 from voxcli.api.client import ApiClient
 from voxcli.api.transcriptions import stream_ended_early
 from voxcli.api.types import ChatParams, ChatResult
-from voxcli.config import check_temperature
 
 
 def chat(client: ApiClient, params: ChatParams, messages: list[dict[str, Any]]) -> ChatResult:
@@ -95,7 +94,7 @@ class ChatStream:
 def _kwargs(params: ChatParams, messages: list[dict[str, Any]]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"model": params.model, "messages": messages}
     if params.temperature is not None:
-        kwargs["temperature"] = check_temperature(params.temperature)
+        kwargs["temperature"] = params.temperature
     if params.max_tokens is not None:
         kwargs["max_tokens"] = params.max_tokens
     return kwargs

@@ -9,7 +9,6 @@ from typing import Any, BinaryIO
 from voxcli.api.client import ApiClient
 from voxcli.api.types import AudioPayload, TranscriptionParams
 from voxcli.api.uploads import UploadCallback, counting
-from voxcli.config import check_temperature
 from voxcli.errors import ApiError
 from voxcli.transcript import Transcript, transcript_from_response
 
@@ -99,7 +98,7 @@ def _kwargs(params: TranscriptionParams) -> dict[str, Any]:
     if params.language is not None:
         kwargs["language"] = params.language
     if params.temperature is not None:
-        kwargs["temperature"] = check_temperature(params.temperature)
+        kwargs["temperature"] = params.temperature
     if params.context_bias:
         kwargs["context_bias"] = list(params.context_bias)
     if params.timestamp_granularities:
