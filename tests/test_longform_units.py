@@ -245,11 +245,13 @@ spans = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.floats(0.5, 20), spans, spans), min_size=1, max_size=5))
 def test_merged_times_are_ordered_and_inside_the_recording(raw_parts):
-    parts, offset = [], 0.0
+    parts, offset, part_of = [], 0.0, {}
     for length, segs, words in raw_parts:
+        names = [f"s{len(part_of) + n}" for n in range(len(segs))]
+        part_of.update((name, len(parts)) for name in names)
         transcript = part(
             "x",
-            [("s", min(a, b), max(a, b)) for a, b in segs],
+            [(name, min(a, b), max(a, b)) for name, (a, b) in zip(names, segs, strict=True)],
             sorted(("w", min(a, b), max(a, b)) for a, b in words),
         )
         parts.append((offset, offset + length, transcript))
@@ -259,13 +261,15 @@ def test_merged_times_are_ordered_and_inside_the_recording(raw_parts):
         flat = [t for item in items for t in (item.start, item.end)]
         assert flat == sorted(flat)
         assert all(0.0 <= t <= offset for t in flat)
-    # each item stays inside its own part
-    index = 0
-    for start, end, transcript in parts:
-        for _ in transcript.segments:
-            s = merged.segments[index]
-            assert start <= s.start <= s.end <= end
-            index += 1
+    # each segment stays inside its own part, or the parts of the pieces joined at their
+    # boundaries (tests/test_merge_boundaries.py)
+    for s in merged.segments:
+        names = s.text.split()
+        assert parts[part_of[names[0]]][0] <= s.start <= s.end <= parts[part_of[names[-1]]][1]
+    in_time_order = [
+        x.text for _, _, p in parts for x in sorted(p.segments, key=lambda x: (x.start, x.end))
+    ]
+    assert [name for s in merged.segments for name in s.text.split()] == in_time_order
 
 
 # --- cache ---------------------------------------------------------------------------------------

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from voxcli.render.cues import PAUSE_MS
+from voxcli.render.options import DEFAULT_OPTIONS
 from voxcli.transcript import Segment, Transcript, Word, sum_usages
+
+SHORT_SEGMENT_SECONDS = DEFAULT_OPTIONS.min_cue_duration
+"""A segment shorter than a cue's minimum duration (5/6 s) is a leftover worth joining."""
+JOIN_GAP_SECONDS = PAUSE_MS / 1000
+"""Pieces closer than the pause that always ends a cue (3 s) belong to one stretch."""
 
 
 def merge_parts(
@@ -19,18 +26,23 @@ def merge_parts(
 
     Times are shifted by each part's start and kept inside the part's range; segments and
     words come out in order and never overlap (a stretch that would overlap the one before
-    starts where that one ends).
+    starts where that one ends). A sentence cut in two at a part boundary is joined back
+    into one segment when one of its pieces is short (see :func:`_can_join`).
     """
     segments: list[Segment] = []
     words: list[Word] = []
     seg_end = word_end = 0.0
     for start, end, part in parts:
-        for segment in _in_time_order(part.segments):
+        for n, segment in enumerate(_in_time_order(part.segments)):
             if segment.start is None or segment.end is None:
                 segments.append(segment)
                 continue
             s, e = _place(segment.start, segment.end, start, end, seg_end)
-            segments.append(replace(segment, start=s, end=e))
+            placed = replace(segment, start=s, end=e)
+            if n == 0 and segments and _can_join(segments[-1], placed):
+                segments[-1] = _join_segments(segments[-1], placed)
+            else:
+                segments.append(placed)
             seg_end = e
         for word in part.words:
             s, e = _place(word.start, word.end, start, end, word_end)
@@ -46,6 +58,48 @@ def merge_parts(
         usage=sum_usages(t.usage for t in transcripts),
         source=source,
         duration=duration,
+    )
+
+
+def _can_join(before: Segment, after: Segment) -> bool:
+    """Whether the last segment before a part boundary and the first after it are one.
+
+    True when both are timed and not blank, one lasts less than a cue's minimum duration,
+    they are less than :data:`JOIN_GAP_SECONDS` apart and have the same speaker. The
+    joined length is not bounded: it is the two spans and a gap the cue shaper would not
+    break at anyway, and the shaper splits a long segment at its best places.
+    """
+    if before.start is None or before.end is None or after.start is None or after.end is None:
+        return False
+    if not before.text.strip() or not after.text.strip():
+        return False
+    shortest = min(before.end - before.start, after.end - after.start)
+    return (
+        shortest < SHORT_SEGMENT_SECONDS
+        and after.start - before.end < JOIN_GAP_SECONDS
+        and (before.speaker, before.speaker_id) == (after.speaker, after.speaker_id)
+    )
+
+
+def _join_segments(before: Segment, after: Segment) -> Segment:
+    """One segment of two consecutive timed ones: texts joined, spans united.
+
+    The text is kept as the API gave it (no punctuation added); the score is the mean of
+    the two weighted by text length, None unless both have one.
+    """
+    assert before.start is not None and before.end is not None
+    assert after.start is not None and after.end is not None
+    left, right = before.text.rstrip(), after.text.lstrip()
+    score = None
+    if before.score is not None and after.score is not None:
+        weights = len(left.strip()) or 1, len(right.strip()) or 1
+        score = (before.score * weights[0] + after.score * weights[1]) / sum(weights)
+    return replace(
+        before,
+        text=left + _space_between(left, right) + right,
+        start=min(before.start, after.start),
+        end=max(before.end, after.end),
+        score=score,
     )
 
 
@@ -65,15 +119,19 @@ def _place(
 
 
 def _join_texts(texts: Any) -> str:
-    joined = ""
+    result = ""
     for text in texts:
         text = text.strip()
-        if not text:
-            continue
-        if joined and not (_no_space_script(joined[-1]) and _no_space_script(text[0])):
-            joined += " "
-        joined += text
-    return joined
+        if text:
+            result += _space_between(result, text) + text
+    return result
+
+
+def _space_between(left: str, right: str) -> str:
+    """A space between two texts, none when either is empty or both sides are written without."""
+    if not left or not right or (_no_space_script(left[-1]) and _no_space_script(right[0])):
+        return ""
+    return " "
 
 
 def _no_space_script(char: str) -> bool:
