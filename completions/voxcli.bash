@@ -20,15 +20,15 @@ __voxcli_options() {
         'batch collect') choices='--output-dir -d --format -f --report --keep-uploads --wait --poll --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
         'batch list') choices='--remote --format -f --api-key-file --server-url --timeout --retries --debug --help -h' ;;
         'batch status') choices='--format -f --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
-        'batch submit') choices='--output-dir -d --model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --upload --split-minutes --format -f --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --recursive -r --files-from --skip-existing --dry-run --retry-failed --timeout-hours --again --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
+        'batch submit') choices='--output-dir -d --model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --upload --audio-track --split-minutes --format -f --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --recursive -r --files-from --skip-existing --dry-run --retry-failed --timeout-hours --again --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
         'chat') choices='--prompt -p --system -s --model -m --temperature --max-tokens --upload-threshold --stream --no-stream --json --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'completion') choices='--help -h' ;;
         'completion install') choices='--help -h' ;;
         'completion show') choices='--help -h' ;;
-        'detect-lang') choices='--sample --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --dry-run --help -h' ;;
-        'live') choices='--list-devices --device --rate --encoding --pace --duration --model -m --language -l --diarize --speaker --bias --bias-file --delay --end-silence --no-turns --format -f --output -o --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
+        'detect-lang') choices='--sample --audio-track --model -m --format -f --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --dry-run --help -h' ;;
+        'live') choices='--list-devices --device --rate --encoding --pace --duration --audio-track --model -m --language -l --diarize --speaker --bias --bias-file --delay --end-silence --no-turns --format -f --output -o --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'models') choices='--format -f --all -a --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
-        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --min-age --report --stream --name --dry-run --help -h' ;;
+        'transcribe') choices='--model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --format -f --output -o --output-dir -d --upload --audio-track --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --split-minutes --no-cache --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --recursive -r --files-from --skip-existing --fail-fast --min-age --report --stream --name --dry-run --help -h' ;;
         *) choices='' ;;
     esac
 }
@@ -89,6 +89,7 @@ __voxcli_option() {
         'batch submit|--speaker') kind=text choices='' ;;
         'batch submit|--temperature') kind=text choices='' ;;
         'batch submit|--upload') kind=choice choices='auto original opus' ;;
+        'batch submit|--audio-track') kind=text choices='' ;;
         'batch submit|--split-minutes') kind=text choices='' ;;
         'batch submit|--format'|'batch submit|-f') kind=choice choices='text json jsonl srt vtt tsv' ;;
         'batch submit|--max-line-width') kind=text choices='' ;;
@@ -135,6 +136,7 @@ __voxcli_option() {
         'completion install|--help'|'completion install|-h') kind=none choices='' ;;
         'completion show|--help'|'completion show|-h') kind=none choices='' ;;
         'detect-lang|--sample') kind=text choices='' ;;
+        'detect-lang|--audio-track') kind=text choices='' ;;
         'detect-lang|--model'|'detect-lang|-m') kind=model-offline choices='voxtral-mini-transcribe-latest voxtral-mini-transcribe-3 voxtral-mini-transcribe-3-0 voxtral-small-transcribe-latest voxtral-small-transcribe-3 voxtral-mini-2602 voxtral-mini-latest' ;;
         'detect-lang|--format'|'detect-lang|-f') kind=choice choices='text json' ;;
         'detect-lang|--api-key-file') kind=file choices='' ;;
@@ -152,6 +154,7 @@ __voxcli_option() {
         'live|--encoding') kind=choice choices='pcm_s16le pcm_s32le pcm_f16le pcm_f32le pcm_mulaw pcm_alaw' ;;
         'live|--pace') kind=text choices='' ;;
         'live|--duration') kind=text choices='' ;;
+        'live|--audio-track') kind=text choices='' ;;
         'live|--model'|'live|-m') kind=model-realtime choices='voxtral-mini-transcribe-realtime-latest voxtral-mini-transcribe-realtime-3 voxtral-mini-transcribe-realtime-3-0 voxtral-mini-transcribe-realtime-2602' ;;
         'live|--language'|'live|-l') kind=text choices='' ;;
         'live|--diarize') kind=none choices='' ;;
@@ -192,6 +195,7 @@ __voxcli_option() {
         'transcribe|--output'|'transcribe|-o') kind=file choices='' ;;
         'transcribe|--output-dir'|'transcribe|-d') kind=dir choices='' ;;
         'transcribe|--upload') kind=choice choices='auto original opus' ;;
+        'transcribe|--audio-track') kind=text choices='' ;;
         'transcribe|--max-line-width') kind=text choices='' ;;
         'transcribe|--max-lines') kind=text choices='' ;;
         'transcribe|--max-cue-duration') kind=text choices='' ;;

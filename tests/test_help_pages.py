@@ -39,3 +39,13 @@ def test_every_epilog_names_the_same_exit_codes(command):
     for code in ("2 usage or input error", "3 authentication", "141 stdout closed early"):
         assert code in text
     assert "143" in text
+
+
+@pytest.mark.parametrize(
+    "command", [("transcribe",), ("detect-lang",), ("batch", "submit"), ("live",)], ids=" ".join
+)
+def test_audio_track_is_offered_where_audio_is_decoded(command):
+    text = " ".join(run_cli(*command, "--help").stdout.replace("│", " ").split())
+    assert "--audio-track N" in text
+    assert "counting audio streams only, from 0" in text
+    assert "For local files and stdin" in text

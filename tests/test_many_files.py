@@ -391,17 +391,22 @@ def test_report_lines_parse_and_match(api_env, tmp_path, monkeypatch):
             "error",
             "audio_seconds",
             "usage",
+            "model",
+            "estimated_cost_usd",
             "elapsed",
             "time",
             "run",
         }
         assert record["elapsed"] >= 0
+        assert record["model"] == "voxtral-mini-transcribe-latest"
     done = records["in/a.wav"]
     assert done["status"] == "done" and done["error"] is None
     assert done["output"] == "out/a.txt"
     assert done["audio_seconds"] == pytest.approx(2.8, abs=0.1)
     assert done["usage"]["prompt_audio_seconds"] == 3
     assert done["usage"]["total_tokens"] > 0
+    assert done["estimated_cost_usd"] == round(3 / 60 * 0.003, 6)
+    assert failed_cost_is_null(records)
     assert records["in/b.mp3"]["status"] == "done"
     failed = records["in/c.wav"]
     assert failed["status"] == "failed" and "not an audio file" in failed["error"]
@@ -618,7 +623,7 @@ def test_unattended_runs_are_quiet_unless_something_fails(api_env, tmp_path):
     quiet = run_cli(*args)
     assert quiet.exit_code == 0 and quiet.stderr == ""
     verbose = run_cli(*args, "-v")
-    assert "2 done, 0 skipped, 0 failed; 0.1 audio minutes in" in verbose.stderr
+    assert "2 done, 0 skipped, 0 failed; 0.1 audio minutes (about $0.0003) in" in verbose.stderr
     _copy(DATA / "not_audio.wav", tmp_path / "in" / "2.wav")
     failing = run_cli(*args, "-q")
     assert failing.exit_code == 1
@@ -738,3 +743,8 @@ def test_counted_uploads_send_the_exact_bytes(api_env, tmp_path):
     requests = api_env.transcription_requests()
     assert len(requests) == 2
     assert all(r.files["file"][0].data == (DATA / "speech.wav").read_bytes() for r in requests)
+
+
+def failed_cost_is_null(records: dict[str, dict]) -> bool:
+    """Inputs that were not done cost nothing known: their cost is null."""
+    return all(r["estimated_cost_usd"] is None for r in records.values() if r["status"] != "done")

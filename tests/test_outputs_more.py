@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from audio_factory import make_tone_wav
 from cli_runner import run_cli
-
-from voxcli.commands.transcribe import dryrun
+from fake_models import model_card, transcription_capabilities
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,7 +27,7 @@ def test_dry_run_sends_nothing_and_prints_totals_and_cost(work, api_env):
         "--model", "voxtral-mini-2602",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert api_env.requests == []
+    assert api_env.work_requests() == []  # only the model's card was read
     lines = result.stdout.splitlines()
     assert lines[0].startswith("talk.wav: 1 request, re-encoded to FLAC, at most ")
     assert lines[1].startswith("long.wav: 5 requests, re-encoded to FLAC, cut into 5 parts")
@@ -37,7 +36,7 @@ def test_dry_run_sends_nothing_and_prints_totals_and_cost(work, api_env):
     assert "as 6 request(s) to voxtral-mini-2602" in lines[2]
     assert f"{minutes:.2f} audio minutes" in lines[2]
     assert f"estimated cost ${minutes * 0.003:.4f} (at $0.003/min)" in lines[2]
-    assert "nothing was sent" in lines[2]
+    assert "no audio was sent" in lines[2]
     assert not (work / "talk.txt").exists()
 
 
@@ -59,10 +58,15 @@ def test_config_prices_override_the_built_in_ones(work, api_env, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "estimated cost $0.5000 (at $0.5/min)" in result.stdout
     assert "prices.other must be a number" in result.stderr
-    assert api_env.requests == []
+    assert api_env.work_requests() == []
 
 
-def test_unknown_model_has_no_price(work, api_env):
+def test_a_model_without_a_price_has_no_cost(work, api_env):
+    api_env.models["my-model"] = model_card(
+        "my-model",
+        capabilities=["audio", "audio_transcription"],
+        transcription=transcription_capabilities(),
+    )
     make_tone_wav(work / "one.wav", 6.0)
     result = run_cli("transcribe", "one.wav", "--dry-run", "--model", "my-model")
     assert result.exit_code == 0, result.output
@@ -77,13 +81,6 @@ def test_detect_lang_dry_run_counts_the_sample(work, api_env):
     assert "its first 30 s re-encoded to FLAC" in result.stdout
     assert "as 1 request(s)" in result.stdout and "0.50 audio minutes" in result.stdout
     assert "estimated cost $0.0015" in result.stdout
-
-
-def test_built_in_prices():
-    assert dryrun.price_of("voxtral-mini-2602", {}) == 0.003
-    assert dryrun.price_of("voxtral-mini-transcribe-realtime-2602", {}) == 0.006
-    assert dryrun.price_of("voxtral-mini-2602", {"voxtral-mini-2602": 0.01}) == 0.01
-    assert dryrun.price_of("nope", {}) is None
 
 
 def test_several_formats_one_request_one_file_each(work, api_env):

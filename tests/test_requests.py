@@ -115,3 +115,75 @@ def test_a_two_letter_code_outside_iso_639_1_is_refused(code):
     with pytest.raises(UsageError, match="not an ISO 639-1 language code"):
         build_request(TranscribeFlags(sources=("a.wav",), language=code), SETTINGS)
     assert build_request(TranscribeFlags(sources=("a.wav",), language="FR"), SETTINGS)
+
+
+# -- --audio-track (issue 14): kept in every request, refused where it cannot apply -------------
+
+URL = "https://example.com/talk.mp4"
+
+
+def _transcribe(**kwargs):
+    from voxcli.commands.transcribe.request import TranscribeFlags, build_request
+
+    return build_request(TranscribeFlags(**kwargs), SETTINGS)
+
+
+def _submit(**kwargs):
+    from voxcli.commands.batch.request import SubmitFlags, build_submit_request
+    from voxcli.commands.transcribe.request import TranscribeFlags
+
+    retry = kwargs.pop("retry_failed", None)
+    flags = SubmitFlags(TranscribeFlags(**kwargs), retry_failed=retry)
+    return build_submit_request(flags, SETTINGS)
+
+
+def _live(**kwargs):
+    from voxcli.commands.live.request import LiveFlags, build_live_request
+    from voxcli.config import REALTIME_MODEL_SETTING
+
+    settings = resolve_settings(env={}, model_setting=REALTIME_MODEL_SETTING)
+    return build_live_request(LiveFlags(**kwargs), settings)
+
+
+def _detect(**kwargs):
+    return build_detect_request(DetectFlags(**kwargs), SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("build", "kwargs", "message"),
+    [
+        (_transcribe, {"sources": ("a.mkv",), "audio_track": -1}, "counts audio streams from 0"),
+        (_transcribe, {"sources": ("a.mkv", URL), "audio_track": 0}, "applies to local files"),
+        (_detect, {"sources": ("a.mkv",), "audio_track": -1}, "counts audio streams from 0"),
+        (_detect, {"sources": (URL,), "audio_track": 1}, "applies to local files"),
+        (_submit, {"sources": (URL,), "output_dir": "out", "audio_track": 1}, "local files"),
+        (_submit, {"retry_failed": "k3x9qa", "audio_track": 1}, "cannot take --audio-track"),
+        (_live, {"audio_track": 0}, "the microphone has no streams"),
+        (_live, {"source": "a.mkv", "audio_track": -1}, "counts audio streams from 0"),
+    ],
+    ids=[
+        "transcribe-negative",
+        "transcribe-url",
+        "detect-negative",
+        "detect-url",
+        "submit-url",
+        "submit-retry",
+        "live-microphone",
+        "live-negative",
+    ],
+)
+def test_audio_track_rules(build, kwargs, message):
+    with pytest.raises(UsageError, match=message.replace("-", r"\-")):
+        build(**kwargs)
+
+
+@pytest.mark.parametrize("track", [None, 0, 2])
+def test_audio_track_goes_into_every_request(track):
+    from pathlib import Path
+
+    assert _transcribe(sources=("a.mkv", "-"), audio_track=track).audio_track == track
+    assert _detect(sources=("a.mkv",), audio_track=track).audio_track == track
+    submit = _submit(sources=("a.mkv",), output_dir=Path("out"), audio_track=track)
+    assert submit.transcribe is not None and submit.transcribe.audio_track == track
+    for source in ("a.mkv", "-", URL):  # live decodes URLs itself: a stream can be picked
+        assert _live(source=source, audio_track=track).audio_track == track

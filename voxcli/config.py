@@ -264,7 +264,7 @@ class Settings:
     """The largest answer read; more fails the request."""
     prices: Mapping[str, float] = field(default_factory=dict)
     """The config file's ``[prices]``: USD per audio minute by model name (over the
-    built-in defaults of :mod:`voxcli.commands.transcribe.dryrun`)."""
+    built-in defaults of :mod:`voxcli.pricing`)."""
 
     def require_key(self) -> str:
         """The API key, or an :class:`AuthError` that says how to provide one."""

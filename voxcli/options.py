@@ -30,8 +30,23 @@ UploadOpt = Annotated[
     typer.Option(
         "--upload",
         help="auto: lossless audio and video as 16 kHz mono FLAC (what the model hears), "
-        "compressed audio as it is; original: files untouched; opus: 16 kHz mono Opus, "
+        "compressed audio as it is; original: files untouched (refused for a file with "
+        "several audio streams when --audio-track picks one); opus: 16 kHz mono Opus, "
         "several times smaller than FLAC, lossy (for slow or metered links).",
+        rich_help_panel=REQUEST,
+    ),
+]
+AudioTrackOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--audio-track",
+        min=0,
+        metavar="N",
+        help="Use the Nth audio stream of videos and other multi-track files, counting "
+        "audio streams only, from 0 (default: the first). For local files and stdin (a URL "
+        "the API fetches itself is refused). From a file with several, only that stream is "
+        "sent, decoded and re-encoded.",
+        show_default=False,
         rich_help_panel=REQUEST,
     ),
 ]

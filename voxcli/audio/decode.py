@@ -71,25 +71,31 @@ def reader_class() -> type[sf.SoundFile]:
     return StreamReader
 
 
-def open_reader(path: Path) -> sf.SoundFile:
-    """Open ``path`` for block reading: libsndfile for WAV, FLAC, OGG and its other PCM
-    formats; PyAV for MP3 (libsndfile stops short on a VBR MP3 without a Xing header)
-    and for everything libsndfile cannot read (M4A, AAC, WebM, video...). InputError if
-    neither can."""
+def open_reader(path: Path, track: int | None = None) -> sf.SoundFile:
+    """Open ``path``'s audio stream ``track`` (from 0; None: the first) for block reading:
+    libsndfile for WAV, FLAC, OGG and its other PCM formats (one stream each); PyAV for
+    MP3 (libsndfile stops short on a VBR MP3 without a Xing header) and for everything
+    libsndfile cannot read (M4A, AAC, WebM, video...). InputError if neither can,
+    :class:`~voxcli.audio.media.NoSuchTrack` if the stream does not exist."""
     import soundfile as sf
 
-    from voxcli.audio.media import MediaReader
+    from voxcli.audio.media import MediaReader, NoSuchTrack, no_such_track
 
     try:
         reader = reader_class()(os.fsencode(path))
     except (sf.SoundFileError, RuntimeError):
         reader = None
     if reader is not None and reader.format != "MP3":
+        if track:
+            reader.close()
+            raise no_such_track(path, 1, track)
         return reader
     if reader is not None:
         reader.close()
     try:
-        return MediaReader(path)  # reads like a SoundFile that cannot seek
+        return MediaReader(path, track)  # reads like a SoundFile that cannot seek
+    except NoSuchTrack:
+        raise
     except InputError:
         raise InputError(
             f"{path} is not an audio file voxcli can read (or it is damaged)"

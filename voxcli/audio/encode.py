@@ -35,8 +35,10 @@ def encode_flac_16k_mono(
     start: float = 0.0,
     end: float | None = None,
     block_seconds: float = 10.0,
+    track: int | None = None,
 ) -> EncodeResult:
-    """Write ``src[start:end]`` (seconds) to ``dest`` as 16 kHz mono 16-bit FLAC.
+    """Write ``src[start:end]`` (seconds) to ``dest`` as 16 kHz mono 16-bit FLAC (of its
+    audio stream ``track``, from 0; None: the first).
 
     Decodes, downmixes (mean of channels), resamples (soxr, streaming) and writes
     block by block, so memory does not grow with the file's length. ``end`` past
@@ -53,7 +55,7 @@ def encode_flac_16k_mono(
     import soundfile as sf
 
     src, dest = Path(src), Path(dest)
-    reader = open_reader(src)
+    reader = open_reader(src, track)
     frames_in = frames_out = 0
     with reader:
         try:

@@ -11,6 +11,7 @@ re-encoding and sampling work on any input. ``av`` and numpy are imported lazily
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,20 @@ def _open(path: Path) -> Any:
         raise InputError(f"{path} is not a media file voxcli can read (or it is damaged)") from None
 
 
+class NoSuchTrack(InputError):
+    """``--audio-track N`` names an audio stream the file does not have (exit 2)."""
+
+
+def no_such_track(name: object, streams: int, track: int) -> NoSuchTrack:
+    """The error for ``--audio-track track`` on ``name``, which has ``streams`` audio streams."""
+    count = f"{streams} audio stream{'s' if streams != 1 else ''}"
+    choice = "0" if streams == 1 else f"0 to {streams - 1}"
+    return NoSuchTrack(
+        f"{name} has {count}; --audio-track {track} does not exist",
+        hint=f"audio streams count from 0: pick {choice}",
+    )
+
+
 def _audio_stream(container: Any, path: Path, track: int | None) -> Any:
     streams = list(container.streams.audio)
     if not streams:
@@ -58,10 +73,7 @@ def _audio_stream(container: Any, path: Path, track: int | None) -> Any:
     if track is None:
         return streams[0]
     if not 0 <= track < len(streams):
-        raise InputError(
-            f"{path} has {len(streams)} audio stream(s); --audio-track {track} does not exist",
-            hint=f"pick 0 to {len(streams) - 1}",
-        )
+        raise no_such_track(path, len(streams), track)
     return streams[track]
 
 
@@ -74,6 +86,8 @@ def probe_media(path: Path, track: int | None = None) -> MediaInfo:
         duration = None
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
+        elif (tagged := _tagged_duration(stream.metadata)) is not None:
+            duration = tagged  # Matroska: each track's own length (its streams have none)
         elif container.duration is not None:
             duration = container.duration / 1_000_000  # av.time_base: microseconds
         return MediaInfo(
@@ -88,6 +102,17 @@ def probe_media(path: Path, track: int | None = None) -> MediaInfo:
         )
     finally:
         container.close()
+
+
+def _tagged_duration(metadata: Any) -> float | None:
+    """A stream's ``DURATION`` tag (``HH:MM:SS.nnnnnnnnn``, what FFmpeg and mkvmerge write
+    for each Matroska track) in seconds; None when it is missing or unreadable."""
+    try:
+        hours, minutes, seconds = str(metadata.get("DURATION") or "").split(":")
+        value = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (AttributeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 class MediaReader:

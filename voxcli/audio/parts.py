@@ -148,8 +148,10 @@ def cut_into_parts(
     temp_dir: Path,
     *,
     block_seconds: float = 10.0,
+    track: int | None = None,
 ) -> Generator[PartFile]:
-    """Yield the parts of ``src`` as FLAC files in ``temp_dir``, each as soon as it is done.
+    """Yield the parts of ``src`` (its audio stream ``track``; None: the first) as FLAC
+    files in ``temp_dir``, each as soon as it is done.
 
     The caller owns (and deletes) the yielded files; a file still being written when the
     generator is closed or fails is deleted here. Parts cover the whole recording with
@@ -159,7 +161,7 @@ def cut_into_parts(
 
     writer = _PartWriter(temp_dir)
     try:
-        with open_reader(Path(src)) as reader:
+        with open_reader(Path(src), track) as reader:
             rate = reader.samplerate
             duration = reader.frames / rate  # an estimate for MP3/OGG; corrected at the end
             envelope = _Envelope(math.ceil(duration / _HOP))

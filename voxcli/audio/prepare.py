@@ -44,10 +44,25 @@ def local_audio_path(source: Source, stdin: BinaryIO | None, temp_dir: Path) -> 
         yield source.path
 
 
-def probe_source(source: Source, path: Path) -> AudioInfo:
-    """Probe a local source's file; errors name stdin, not our temporary spool file."""
+URL_TRACK_MESSAGE = (
+    "--audio-track applies to local files and stdin; the API fetches a URL itself "
+    "and picks its own audio stream"
+)
+
+
+def check_url_track(source: Source, track: int | None) -> None:
+    """InputError (exit 2) for a URL the API fetches with an ``--audio-track`` chosen."""
+    if source.is_url and track is not None:
+        raise InputError(
+            f"{source}: {URL_TRACK_MESSAGE}", hint="download it first, or drop --audio-track"
+        )
+
+
+def probe_source(source: Source, path: Path, track: int | None = None) -> AudioInfo:
+    """Probe a local source's file (its audio stream ``track``: see
+    :func:`~voxcli.audio.probe.probe`); errors name stdin, not our temporary spool file."""
     try:
-        return probe(path)
+        return probe(path, track)
     except InputError as exc:
         if source.kind != "stdin":
             raise
@@ -59,7 +74,7 @@ def prepared_audio(
     source: Source, path: Path, upload_mode: str, info: AudioInfo | None, temp_dir: Path
 ) -> Iterator[PreparedAudio]:
     """Probe the file (unless ``info`` is given) and, in ``auto`` mode, re-encode lossless
-    audio to 16 kHz mono FLAC in ``temp_dir``."""
+    audio to 16 kHz mono FLAC in ``temp_dir``; the audio stream is ``info.track``."""
     if info is None:
         info = probe_source(source, path)
     name = source.file_name if source.kind == "file" else f"{source.stem}{path.suffix}"
@@ -70,9 +85,9 @@ def prepared_audio(
     suffix = ".ogg" if plan == "opus" else ".flac"
     with temp_audio_path(suffix, temp_dir) as encoded_path:
         if plan == "opus":
-            encoded_bytes = encode_opus_file(path, encoded_path)
+            encoded_bytes = encode_opus_file(path, encoded_path, info.track)
         else:
-            encoded_bytes = encode_flac_16k_mono(path, encoded_path).bytes
+            encoded_bytes = encode_flac_16k_mono(path, encoded_path, track=info.track).bytes
         if encoded_bytes >= info.size and api_accepts(info):  # e.g. 8 kHz mu-law WAV
             yield PreparedAudio(AudioPayload(name, path=path), info, info.size, info.size)
             return
@@ -80,14 +95,15 @@ def prepared_audio(
         yield PreparedAudio(payload, info, info.size, encoded_bytes)
 
 
-def encode_opus_file(src: Path, dest: Path) -> int:
-    """``src`` as 16 kHz mono Opus in OGG at ``dest``; the bytes written."""
+def encode_opus_file(src: Path, dest: Path, track: int | None = None) -> int:
+    """``src`` (its audio stream ``track``; None: the first) as 16 kHz mono Opus in OGG
+    at ``dest``; the bytes written."""
     import numpy as np
 
     from voxcli.audio.decode import mono_blocks, open_reader
     from voxcli.audio.media import encode_opus_16k_mono
 
-    with open_reader(src) as reader:
+    with open_reader(src, track) as reader:
         buf = np.empty((round(reader.samplerate * 10), reader.channels), dtype=np.float32)
         encode_opus_16k_mono(mono_blocks(reader, buf, None), dest, int(reader.samplerate))
     return dest.stat().st_size
@@ -100,6 +116,8 @@ def upload_summary(source: Source, ready: PreparedAudio) -> str:
         return f"{source}: sending {format_size(sent)} as is"
     saved = 100 * (1 - sent / original) if original else 0.0
     codec = "Opus" if ready.payload.file_name.endswith(".ogg") else "FLAC"
+    if ready.info.track is not None:
+        codec += f" of audio stream {ready.info.track}"
     change = (
         f"{saved:.0f}% less"
         if saved >= 0

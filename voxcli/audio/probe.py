@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from voxcli.audio.formats import CONTAINER_NAMES, PASSTHROUGH_KINDS, sniff_suffix
+from voxcli.audio.media import no_such_track
 from voxcli.errors import InputError
 
 TARGET_RATE = 16_000
@@ -33,7 +34,9 @@ class AudioInfo:
     decoded with PyAV (``media``: MP3, M4A/MP4, WebM, MKV, MOV, AVI, AAC, WMA, AMR...)
     the container's short name and the codec. ``video``: the file also holds video.
     ``decodable`` False: a container the API accepts that nothing here could decode
-    (sent as it is; the sample fields are None).
+    (sent as it is; the sample fields are None). ``track``: the ``--audio-track`` asked
+    for (None: the first audio stream), which every reader of the file opens;
+    ``audio_streams``: how many the file has (libsndfile's formats: one).
     """
 
     path: Path
@@ -47,10 +50,14 @@ class AudioInfo:
     decodable: bool
     media: bool = False
     video: bool = False
+    track: int | None = None
+    audio_streams: int = 1
 
 
-def probe(path: Path) -> AudioInfo:
-    """Check that ``path`` is usable audio and describe it; raise InputError if not."""
+def probe(path: Path, track: int | None = None) -> AudioInfo:
+    """Check that ``path`` is usable audio and describe it (its audio stream ``track``,
+    counted from 0; None: the first); raise InputError if not, :class:`NoSuchTrack`
+    (an InputError) if it has no such stream."""
     path = Path(path)
     try:
         st = path.stat()
@@ -88,7 +95,7 @@ def probe(path: Path) -> AudioInfo:
     except (sf.SoundFileError, RuntimeError):
         info = None
     if info is None or info.format == "MP3":  # PyAV: any container, and MP3's true length
-        media = _probe_with_av(path)
+        media = _probe_with_av(path, track)
         if media is not None and info is not None:  # keep libsndfile's names for MP3
             return replace(media, format=info.format, subtype=info.subtype)
         if media is not None:
@@ -96,6 +103,13 @@ def probe(path: Path) -> AudioInfo:
     if info is None:
         suffix = path.suffix.lower()
         if sniff_suffix(head) in PASSTHROUGH_KINDS.get(suffix, ()):
+            if track is not None:  # sent as it is: the API would pick its own stream
+                raise InputError(
+                    f"{path}: voxcli cannot decode this {CONTAINER_NAMES[suffix]} file, so "
+                    f"--audio-track {track} cannot pick one of its audio streams",
+                    hint="drop --audio-track, or extract the stream first (ffmpeg -i IN "
+                    f"-map 0:a:{track} -ac 1 -ar 16000 OUT.flac)",
+                )
             return AudioInfo(
                 path=path,
                 format=CONTAINER_NAMES[suffix],
@@ -114,6 +128,8 @@ def probe(path: Path) -> AudioInfo:
         )
     if info.frames <= 0 or info.samplerate <= 0:
         raise InputError(f"{path} contains no audio", hint="the file has 0 samples")
+    if track:  # libsndfile's formats (WAV, FLAC, OGG...) hold one audio stream
+        raise no_such_track(path, 1, track)
     return AudioInfo(
         path=path,
         format=info.format,
@@ -124,16 +140,19 @@ def probe(path: Path) -> AudioInfo:
         duration=info.frames / info.samplerate,
         size=st.st_size,
         decodable=True,
+        track=track,
     )
 
 
-def _probe_with_av(path: Path) -> AudioInfo | None:
+def _probe_with_av(path: Path, track: int | None = None) -> AudioInfo | None:
     """The file as PyAV sees it; None if PyAV cannot open it either. A media file with no
-    audio stream is an InputError naming it."""
-    from voxcli.audio.media import probe_media
+    audio stream, or without the stream ``track``, is an InputError naming it."""
+    from voxcli.audio.media import NoSuchTrack, probe_media
 
     try:
-        media = probe_media(path)
+        media = probe_media(path, track)
+    except NoSuchTrack:
+        raise
     except InputError as exc:
         if "has no audio stream" in exc.message:
             raise
@@ -152,6 +171,8 @@ def _probe_with_av(path: Path) -> AudioInfo | None:
         decodable=True,
         media=True,
         video=media.has_video,
+        track=track,
+        audio_streams=media.audio_streams,
     )
 
 
@@ -163,13 +184,29 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     several times smaller than FLAC, for slow links) or "auto" (re-encode uncompressed or
     lossless audio, FLAC that is not already 16 kHz mono, video and containers the API
     does not take; keep MP3, OGG, M4A, AAC and WebM audio as they are).
+
+    A file with several audio streams is not sent as it is by ``auto`` (the API would
+    pick one itself): its first stream, or the one chosen with ``--audio-track``, is
+    re-encoded. With ``original`` a chosen stream is an InputError.
     """
+    if mode not in UPLOAD_MODES:
+        raise ValueError(f"unknown upload mode {mode!r}; expected one of {UPLOAD_MODES}")
+    if picks_a_stream(info):
+        if mode == "original":
+            raise InputError(
+                # (no path: for stdin it is the spool file; runs of several name the input)
+                f"--upload original sends the file as it is, and with its {info.audio_streams} "
+                f"audio streams the API picks one itself, not --audio-track {info.track}",
+                hint="drop --upload original: the chosen stream is then sent as 16 kHz mono "
+                "FLAC (or --upload opus)",
+            )
+        return "opus" if mode == "opus" else "reencode"
     if mode == "original":
         return "original"
+    if info.audio_streams > 1 and info.decodable:  # the API could pick another stream
+        return "opus" if mode == "opus" else "reencode"
     if mode == "opus":
         return "opus" if info.decodable else "original"
-    if mode != "auto":
-        raise ValueError(f"unknown upload mode {mode!r}; expected one of {UPLOAD_MODES}")
     if not info.decodable or info.format in _LOSSY_FORMATS:
         return "original"
     if info.media:  # compressed audio the API takes is kept; video and the rest re-encoded
@@ -182,8 +219,17 @@ def plan_upload(info: AudioInfo, mode: str) -> str:
     return "reencode"
 
 
+def picks_a_stream(info: AudioInfo) -> bool:
+    """``--audio-track`` chose one of the file's several audio streams: only that stream,
+    decoded and re-encoded, may be sent."""
+    return info.track is not None and info.audio_streams > 1
+
+
 def api_accepts(info: AudioInfo) -> bool:
-    """Whether the API takes the file as it is (video and unusual containers: no)."""
+    """Whether the API takes the file as it is (video, unusual containers, and a file
+    with several audio streams: no)."""
+    if info.audio_streams > 1:
+        return False
     return not info.video and (not info.media or info.format in API_MEDIA_FORMATS)
 
 

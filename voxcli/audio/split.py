@@ -19,6 +19,7 @@ def iter_split_points(
     *,
     search_seconds: float = 5.0,
     window_seconds: float = 0.05,
+    track: int | None = None,
 ) -> Iterator[float]:
     """Yield cut times (seconds) that split ``path`` into parts of about ``part_seconds``,
     each as soon as the audio read decides it, so parts can be encoded and sent while the
@@ -28,7 +29,8 @@ def iter_split_points(
     ``part_seconds`` after the previous cut (the last two parts share what is left
     evenly, so there is no stub at the end). The RMS is taken over ``window_seconds``
     windows; quiet windows are those within ~6 dB of the minimum, and the cut is the
-    centre of the longest run of them (nearest the target on a tie).
+    centre of the longest run of them (nearest the target on a tie). ``track``: which
+    audio stream to read (None: the first).
 
     Every part is at most ``part_seconds + search_seconds`` long and at least
     ``min(search_seconds, part_seconds / 2)``; a file no longer than the former has no cuts.
@@ -40,7 +42,7 @@ def iter_split_points(
 
     import numpy as np
 
-    with open_reader(Path(path)) as reader:
+    with open_reader(Path(path), track) as reader:
         rate = reader.samplerate
         win = max(1, round(window_seconds * rate))
         hop = win / rate

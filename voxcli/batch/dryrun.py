@@ -2,6 +2,7 @@
 
 Each local input is probed (headers only) and planned exactly as a submit would plan it
 (whole, or cut into parts); nothing is encoded, so re-encoded sizes are upper bounds.
+The estimated cost is at batch prices (:data:`voxcli.pricing.BATCH_PRICE_FACTOR`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 
 from voxcli import audio
 from voxcli.api import TranscriptionParams
-from voxcli.audio.prepare import probe_source
+from voxcli.audio.prepare import URL_TRACK_MESSAGE, probe_source
 from voxcli.batch.plan import chunk_inputs
 from voxcli.batch.upload import PlannedInput
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
+from voxcli.pricing import PriceList, format_cost
 from voxcli.sizes import clock, format_size
 
 
@@ -45,10 +47,11 @@ def plan_uploads(
     for planned in inputs:
         source = planned.source
         if source.is_url or source.path is None:
-            rows.append(PlannedUpload(planned))
+            error = URL_TRACK_MESSAGE if planned.audio_track is not None else None
+            rows.append(PlannedUpload(planned, 0 if error else 1, error=error))
             continue
         try:
-            info = probe_source(source, source.path)
+            info = probe_source(source, source.path, planned.audio_track)
             plan = longform.plan_split(
                 info, upload_mode, params, split, limit=limit, label=planned.label
             )
@@ -56,16 +59,20 @@ def plan_uploads(
             rows.append(PlannedUpload(planned, 0, error=exc.message))
             continue
         reencode = audio.plan_upload(info, upload_mode) != "original"
-        size = longform.flac_upper_bound(info.duration or 0.0) if reencode else info.size
         requests = 1
         if plan is not None and info.duration is not None:
             requests = max(1, math.ceil(info.duration / plan.part_seconds))
+            reencode = True  # parts are cut and sent as FLAC
+        size = longform.flac_upper_bound(info.duration or 0.0) if reencode else info.size
         rows.append(PlannedUpload(planned, requests, size, reencode, info.duration))
     return rows
 
 
-def dry_run_text(rows: Sequence[PlannedUpload], model: str, max_requests: int) -> str:
-    """The lines ``--dry-run`` prints."""
+def dry_run_text(
+    rows: Sequence[PlannedUpload], model: str, max_requests: int, prices: PriceList
+) -> str:
+    """The lines ``--dry-run`` prints: one per input, then the totals and the cost
+    (``prices`` at batch rates)."""
     usable = [row for row in rows if row.error is None]
     lines = []
     for row in rows:
@@ -80,17 +87,26 @@ def dry_run_text(rows: Sequence[PlannedUpload], model: str, max_requests: int) -
             lines.append(f"{head}: {what}, fetched by the API from its URL")
             continue
         size = ("at most " if row.upper_bound else "") + format_size(row.bytes)
-        length = f", {clock(row.seconds)}" if row.seconds is not None else ""
+        length = ""
+        if row.seconds is not None:
+            length = f", {clock(row.seconds)}, about {format_cost(prices.cost(row.seconds, model))}"
         lines.append(f"{head}: {what}, {size} to upload{length}")
     requests = sum(row.requests for row in usable)
     counts = [(i, row.requests) for i, row in enumerate(usable)]
     jobs = len(chunk_inputs(counts, max_requests)) if counts else 0
     total_bytes = sum(row.bytes for row in usable)
-    minutes = sum(row.seconds or 0.0 for row in usable) / 60
+    seconds = sum(row.seconds or 0.0 for row in usable)
     bound = "at most " if any(row.upper_bound for row in usable) else ""
+    price = prices.per_minute(model)
+    rate = (
+        f"at ${price:g}/min, batch price"
+        if price is not None
+        else f"no price known for {model}: add it under [prices] in the config file"
+    )
     lines.append(
         f"would submit {len(usable)} input(s) as {requests} request(s) in {jobs} job(s) "
-        f"to {model}: {bound}{format_size(total_bytes)} to upload, {minutes:.1f} audio "
-        f"minutes (URLs not counted); nothing was sent"
+        f"to {model}: {bound}{format_size(total_bytes)} to upload, {seconds / 60:.2f} audio "
+        f"minutes (URLs not counted); estimated cost {format_cost(prices.cost(seconds, model))} "
+        f"({rate}); nothing was uploaded or submitted"
     )
     return "\n".join(lines) + "\n"

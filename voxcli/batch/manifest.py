@@ -21,6 +21,7 @@ plain JSON (``jq`` reads it). Its shape, version 1::
         "path": "/abs/talks/day1.wav",  # what is read (null for URLs)
         "output": "/abs/out/talks/day1.srt",
         "duration": 3912.5,             # null for URLs
+        "audio_track": 1,               # only with --audio-track: the audio stream sent
         "job": "<job id>",
         "requests": [{"custom_id": "talks/day1.wav?part=1/2&start=0.0&end=1961.2",
                       "file_id": "<uploaded audio>", "url": null,
@@ -86,6 +87,9 @@ class InputEntry:
     duration: float | None = None
     job: str | None = None
     requests: tuple[RequestEntry, ...] = ()
+    audio_track: int | None = None
+    """``--audio-track``: the audio stream read (None: the first); ``--retry-failed`` reads
+    the same one."""
 
     @property
     def split(self) -> bool:
@@ -100,12 +104,14 @@ class InputEntry:
         return self.source
 
     def to_json(self) -> dict[str, Any]:
+        track = {} if self.audio_track is None else {"audio_track": self.audio_track}
         return {
             "index": self.index,
             "source": self.source,
             "path": self.path,
             "output": str(self.output),
             "duration": self.duration,
+            **track,
             "job": self.job,
             "requests": [request.to_json() for request in self.requests],
         }
@@ -120,6 +126,7 @@ class InputEntry:
             duration=data.get("duration"),
             job=data.get("job"),
             requests=tuple(RequestEntry.from_json(r) for r in data.get("requests") or ()),
+            audio_track=None if data.get("audio_track") is None else int(data["audio_track"]),
         )
 
 

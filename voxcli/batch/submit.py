@@ -5,7 +5,8 @@ after Ctrl-C, SIGTERM or a network failure resumes where it stopped and nothing 
 uploaded or submitted twice:
 
 1. the batch is made (manifest in phase ``uploading``) under a lock on the submission's
-   key: a hash of the inputs (path, size, modification time; URLs) and the options;
+   key: a hash of the inputs (path, size, modification time, ``--audio-track``; URLs)
+   and the options;
 2. each input's audio is uploaded (journal: ``upload`` per file, ``ready`` per input);
 3. the requests are grouped into jobs of at most ``max_batch_requests`` (``plan``);
 4. each job's input lines go inline when small, else as uploaded JSONL files
@@ -96,19 +97,22 @@ def submission_key(
     options: BatchOptions, inputs: Sequence[PlannedInput], *, retry_of: str | None = None
 ) -> str:
     """What identifies a submission: the options and each input (a file by its real
-    path, size and modification time, so an edited file is a new submission)."""
+    path, size and modification time, so an edited file is a new submission; and the
+    audio stream chosen, so another ``--audio-track`` is a new submission too)."""
     described: list[Any] = []
     for planned in inputs:
         path = planned.source.path
+        # (no track: the same key as before --audio-track existed)
+        track = [] if planned.audio_track is None else [{"audio_track": planned.audio_track}]
         if path is None:
-            described.append([planned.source.raw, str(planned.output)])
+            described.append([planned.source.raw, str(planned.output), *track])
             continue
         try:
             st = os.stat(path)
             stamp: list[Any] = [st.st_size, st.st_mtime_ns]
         except OSError:
             stamp = [None, None]
-        described.append([planned.source.identity, *stamp, str(planned.output)])
+        described.append([planned.source.identity, *stamp, str(planned.output), *track])
     payload = {"options": options.to_json(), "inputs": described, "retry_of": retry_of}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -188,7 +192,8 @@ def _new_batch(store: BatchStore, submission: Submission) -> Manifest:
         submission=submission.key,
         options=submission.options,
         inputs=tuple(
-            InputEntry(p.index, p.label, _read_path(p), p.output) for p in submission.inputs
+            InputEntry(p.index, p.label, _read_path(p), p.output, audio_track=p.audio_track)
+            for p in submission.inputs
         ),
         server_url=submission.server_url,
         retry_of=submission.retry_of,
@@ -337,6 +342,7 @@ class _Submit:
             ready.duration,
             None,
             requests,
+            planned.audio_track,
         )
 
     def _job(self, chunk: int, chunks: int, requests: list[RequestEntry]) -> _CreatedJob:

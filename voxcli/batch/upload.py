@@ -19,7 +19,13 @@ from typing import Any
 
 from voxcli.api import MistralApi, TranscriptionParams
 from voxcli.audio.parts import PartFile, cut_into_parts
-from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
+from voxcli.audio.prepare import (
+    check_url_track,
+    local_audio_path,
+    prepared_audio,
+    probe_source,
+    upload_summary,
+)
 from voxcli.batch.journal import Journal
 from voxcli.console import Say, silent
 from voxcli.engine import longform
@@ -45,6 +51,8 @@ class PlannedInput:
     rel: str
     """Its path relative to the output directory, with its own name (the custom_id's)."""
     output: Path
+    audio_track: int | None = None
+    """``--audio-track``: the audio stream uploaded (None: the first)."""
 
     @property
     def display_name(self) -> str:
@@ -154,6 +162,7 @@ def make_ready(setup: UploadSetup, planned: PlannedInput, context: JobContext) -
     """Upload what ``planned`` needs (nothing for a URL) and journal it as ready."""
     source = planned.source
     if source.is_url:
+        check_url_track(source, planned.audio_track)
         if setup.split.split_minutes is not None:
             setup.warn(
                 f"{planned}: --split-minutes does not apply to URLs (the API fetches them whole)"
@@ -168,7 +177,7 @@ def make_ready(setup: UploadSetup, planned: PlannedInput, context: JobContext) -
 def _local(setup: UploadSetup, planned: PlannedInput, context: JobContext) -> ReadyInput:
     source, label = planned.source, planned.label
     with local_audio_path(source, None, context.temp_dir) as path:
-        info = probe_source(source, path)
+        info = probe_source(source, path, planned.audio_track)
         plan = longform.plan_split(
             info, setup.upload_mode, setup.params, setup.split, limit=setup.limit, label=label
         )
@@ -183,7 +192,9 @@ def _local(setup: UploadSetup, planned: PlannedInput, context: JobContext) -> Re
                 f"{label}: {clock(info.duration)} long; cutting parts of about "
                 f"{clock(plan.part_seconds)} at quiet points ({plan.reason})"
             )
-            parts = cut_into_parts(path, plan.part_seconds, plan.search_seconds, context.temp_dir)
+            parts = cut_into_parts(
+                path, plan.part_seconds, plan.search_seconds, context.temp_dir, track=info.track
+            )
             pieces = _PartUploads(setup, planned, context).run(parts)
             return ReadyInput(planned.index, pieces[-1].end, pieces)
         if setup.split.split_minutes is not None and not info.decodable:

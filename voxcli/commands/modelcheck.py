@@ -9,13 +9,15 @@ refreshing the cached catalogue, which was evidently out of date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
 
 from voxcli.api import MistralApi
+from voxcli.audio.references import LONGEST_SECONDS
 from voxcli.catalog.cache import ModelCatalog, Unchecked
-from voxcli.catalog.card import ModelCard
+from voxcli.catalog.card import AUDIO_TOKENS_PER_SECOND, ModelCard, estimate_bias_tokens
 from voxcli.catalog.check import (
     ModelMismatch,
     Needs,
@@ -24,6 +26,7 @@ from voxcli.catalog.check import (
     translate_api_error,
     unknown_model,
 )
+from voxcli.commands.common import open_api
 from voxcli.config import Settings
 from voxcli.console import Say, silent
 from voxcli.env import Environment
@@ -48,6 +51,15 @@ class ModelGuard:
     needs: Needs
     catalog: ModelCatalog
     card: ModelCard | None
+
+    def request_seconds(self, context_bias: Sequence[str], speakers: int) -> float | None:
+        """The longest audio one request holds after the share of the context that the bias
+        terms and ``speakers`` references take (each counted at its longest); None
+        without a card."""
+        if self.card is None:
+            return None
+        references = math.ceil(LONGEST_SECONDS * AUDIO_TOKENS_PER_SECOND) * speakers
+        return self.card.max_audio_seconds(estimate_bias_tokens(context_bias) + references)
 
     def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)``, with a refusal about the model translated."""
@@ -88,14 +100,49 @@ def check_model(
     :class:`~voxcli.catalog.check.ModelMismatch` or ``UnknownModel`` (exit 2) before
     anything is sent. With the models endpoint unavailable, go ahead unchecked."""
     catalog = ModelCatalog(env.cache_dir, settings.server_url, api.list_models)
-    found = catalog.lookup(settings.model)
+    return _checked(env, catalog, settings.model, needs, quiet=quiet, say=say)
+
+
+def check_model_for_dry_run(
+    env: Environment, settings: Settings, needs: Needs, *, quiet: bool = False, say: Say = silent
+) -> ModelGuard:
+    """:func:`check_model` for ``--dry-run``: the cached catalogue, else one models request
+    sent once, without retries (never any audio). Without an API key the catalogue is
+    only read from the cache; when it cannot be read the card is unknown (None)."""
+
+    def fetch() -> Sequence[ModelCard]:
+        try:
+            settings.require_key()
+        except AuthError:
+            raise ApiError("no API key to read it with") from None
+        with open_api(replace(settings, retries=0), jobs=1) as api:
+            return api.list_models()
+
+    catalog = ModelCatalog(env.cache_dir, settings.server_url, fetch)
+    return _checked(env, catalog, settings.model, needs, quiet=quiet, say=say)
+
+
+def unchecked_note(guard: ModelGuard) -> str:
+    """The warning of a dry run whose model's card could not be read."""
+    reason = guard.catalog.unavailable
+    why = f" ({reason.reason})" if reason is not None else ""
+    return (
+        f"model {guard.model} not checked: the model list is unavailable{why}; parts are "
+        "planned by --split-minutes and the upload limit only, not by what one request holds"
+    )
+
+
+def _checked(
+    env: Environment, catalog: ModelCatalog, model: str, needs: Needs, *, quiet: bool, say: Say
+) -> ModelGuard:
+    found = catalog.lookup(model)
     if isinstance(found, Unchecked):
-        say(f"model {settings.model} not checked: the model list is unavailable ({found.reason})")
-        return ModelGuard(settings.model, needs, catalog, None)
+        say(f"model {model} not checked: the model list is unavailable ({found.reason})")
+        return ModelGuard(model, needs, catalog, None)
     if found is None:
-        raise unknown_model(settings.model, needs.kind)
-    warnings = check(found, needs, catalog.cards(), name=settings.model)
+        raise unknown_model(model, needs.kind)
+    warnings = check(found, needs, catalog.cards(), name=model)
     if not quiet:
         for warning in warnings:
             env.console.warn(warning)
-    return ModelGuard(settings.model, needs, catalog, found)
+    return ModelGuard(model, needs, catalog, found)

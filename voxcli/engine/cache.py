@@ -1,10 +1,11 @@
 """The part cache: finished parts of a split recording, so a re-run sends only the rest.
 
 Each entry is one part's transcript (JSON data of our own model), keyed by the SHA-256 of the
-recording's bytes, the server, the request parameters and the part's time range. Entries
-are written atomically (temporary file in the same directory + ``os.replace``) with mode
-600 under a 700 directory, because they hold transcripts of possibly private audio. A
-temporary file left by a process killed mid-write is swept by the next :meth:`PartCache.prune`.
+recording's bytes, the audio stream cut from it (``--audio-track``), the server, the request
+parameters and the part's time range. Entries are written atomically (temporary file in the
+same directory + ``os.replace``) with mode 600 under a 700 directory, because they hold
+transcripts of possibly private audio. A temporary file left by a process killed mid-write
+is swept by the next :meth:`PartCache.prune`.
 
 Only parts of split recordings are cached: a single request has no partial work
 to lose, and caching it would keep a copy of every transcript on disk unasked.
@@ -62,12 +63,15 @@ def part_key(
     end: float,
     encoding: str,
     server_url: str | None = None,
+    track: int | None = None,
 ) -> str:
     """The cache key of one part: what was heard, how it was sent, where and what was asked.
 
     ``server_url`` None means the SDK's default server. The model is keyed by the name
     asked for: an alias such as ``voxtral-mini-latest`` keeps its entries when it starts
-    pointing at a newer model (see the README's cache section).
+    pointing at a newer model (see the README's cache section). ``track`` is the audio
+    stream the part was cut from: None and 0 are both the first stream (the same key as
+    before ``--audio-track`` existed); any other stream keys its own entries.
     """
     material = {
         "version": CACHE_VERSION,
@@ -87,6 +91,8 @@ def part_key(
             for name, reference in params.speaker_references
         ],
     }
+    if track:
+        material["audio_track"] = track
     blob = json.dumps(material, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
 

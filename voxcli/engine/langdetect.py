@@ -3,7 +3,8 @@
 Only the first ``sample_seconds`` of decodable audio are sent (cut locally, 16 kHz mono
 FLAC): the language is clear long before the end of an hour-long recording, and a short
 sample is faster to upload and cheaper to transcribe. Pass-through containers (m4a, webm,
-aac) and URLs cannot be cut locally and are sent whole.
+aac) and URLs cannot be cut locally and are sent whole. With ``--audio-track`` the sample
+comes from that audio stream.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source
+from voxcli.audio.prepare import check_url_track, local_audio_path, prepared_audio, probe_source
 from voxcli.errors import ApiError
 from voxcli.sources import Source
 
@@ -46,14 +47,15 @@ def language_code(reported: str | None) -> str | None:
 
 @contextmanager
 def sampled_audio(
-    source: Source, path: Path, sample_seconds: float, temp_dir: Path
+    source: Source, path: Path, sample_seconds: float, temp_dir: Path, track: int | None = None
 ) -> Iterator[AudioPayload]:
-    """What to send for a local file: its first ``sample_seconds`` (0 = all of it)."""
-    info = probe_source(source, path)
+    """What to send for a local file: the first ``sample_seconds`` (0 = all of it) of its
+    audio stream ``track`` (None: the first)."""
+    info = probe_source(source, path, track)
     longer = info.duration is None or info.duration > sample_seconds
     if sample_seconds > 0 and info.decodable and longer:
         with audio.temp_audio_path(".flac", temp_dir) as flac:
-            audio.encode_flac_16k_mono(path, flac, end=sample_seconds)
+            audio.encode_flac_16k_mono(path, flac, end=sample_seconds, track=info.track)
             yield AudioPayload(f"{source.stem}.flac", path=flac)
         return
     # Short enough (or not decodable, or --sample 0): send it as transcribe would.
@@ -69,16 +71,19 @@ def detect_language(
     temp_dir: Path,
     sample_seconds: float,
     stdin: BinaryIO | None = None,
+    audio_track: int | None = None,
 ) -> str | None:
     """The language code the API reports for ``source`` (``en``), or None if it gave none;
-    :class:`NotALanguage` if what it gave is no language code."""
+    :class:`NotALanguage` if what it gave is no language code. ``audio_track``: the audio
+    stream of a local source to sample (None: the first)."""
     params = TranscriptionParams(model=model)
     if source.is_url:
+        check_url_track(source, audio_track)
         answer = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
     else:
         with (
             local_audio_path(source, stdin, temp_dir) as path,
-            sampled_audio(source, path, sample_seconds, temp_dir) as payload,
+            sampled_audio(source, path, sample_seconds, temp_dir, audio_track) as payload,
         ):
             answer = api.transcribe(params, payload)
     return language_code(answer.language)

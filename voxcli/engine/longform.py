@@ -169,8 +169,11 @@ def transcribe_in_parts(
         f"{source}: {clock(info.duration)} long; cutting parts of about "
         f"{clock(plan.part_seconds)} at quiet points ({plan.reason})"
     )
-    parts = _Parts(job, source, path, expected=math.ceil(info.duration / plan.part_seconds))
-    results = parts.run(cut_into_parts(path, plan.part_seconds, plan.search_seconds, job.temp_dir))
+    expected = math.ceil(info.duration / plan.part_seconds)
+    parts = _Parts(job, source, path, expected=expected, track=info.track)
+    results = parts.run(
+        cut_into_parts(path, plan.part_seconds, plan.search_seconds, job.temp_dir, track=info.track)
+    )
     if job.warn is not None and parts.cached:
         _warn_mixed_models(source, [answer for _, _, answer in results], job.warn)
     transcripts = [
@@ -194,8 +197,17 @@ def _warn_mixed_models(source: Source, answers: list[Transcript], warn: Say) -> 
 class _Parts:
     """Sends one recording's parts as part tasks and gathers their answers in order."""
 
-    def __init__(self, job: PartsJob, source: Source, path: Path, *, expected: int = 1) -> None:
+    def __init__(
+        self,
+        job: PartsJob,
+        source: Source,
+        path: Path,
+        *,
+        expected: int = 1,
+        track: int | None = None,
+    ) -> None:
         self.job = job
+        self.track = track  # the audio stream cut (part of each part's cache key)
         self.expected = expected  # until the cutting ends, which tells the real count
         self.cutting = True
         self.answered = 0
@@ -290,6 +302,7 @@ class _Parts:
                         part.end,
                         PART_ENCODING,
                         server_url=job.api.server_url,
+                        track=self.track,
                     )
                     if (hit := self._load(key)) is not None:
                         with self._lock:

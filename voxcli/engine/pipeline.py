@@ -12,7 +12,13 @@ from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
+from voxcli.audio.prepare import (
+    check_url_track,
+    local_audio_path,
+    prepared_audio,
+    probe_source,
+    upload_summary,
+)
 from voxcli.console import Say, silent
 from voxcli.engine import longform
 from voxcli.engine.longform import PartsJob, SplitOptions
@@ -34,18 +40,21 @@ class TranscribeSetup:
     say: Say = silent
     """``--verbose`` notes."""
     warn: Say | None = None
+    audio_track: int | None = None
+    """``--audio-track``: the audio stream of each local input to send (None: the first)."""
 
 
 def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContext) -> Transcript:
     """Transcribe one source into our own model."""
     api, params, warn = setup.api, setup.params, setup.warn
     if source.is_url:
+        check_url_track(source, setup.audio_track)
         if setup.split.split_minutes is not None and warn is not None:
             warn(f"{source}: --split-minutes does not apply to URLs (the API fetches them whole)")
         answer = api.transcribe(params, AudioPayload(source.file_name, url=source.raw))
         return answer.with_source(str(source))
     with local_audio_path(source, setup.stdin, context.temp_dir) as path:
-        info = probe_source(source, path)
+        info = probe_source(source, path, setup.audio_track)
         plan = longform.plan_split(
             info, setup.upload_mode, params, setup.split, limit=setup.limit, label=str(source)
         )

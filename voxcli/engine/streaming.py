@@ -12,7 +12,13 @@ from typing import BinaryIO, TextIO
 
 from voxcli import audio
 from voxcli.api import AudioPayload, MistralApi, TranscriptionParams
-from voxcli.audio.prepare import local_audio_path, prepared_audio, probe_source, upload_summary
+from voxcli.audio.prepare import (
+    check_url_track,
+    local_audio_path,
+    prepared_audio,
+    probe_source,
+    upload_summary,
+)
 from voxcli.console import Say as Report
 from voxcli.console import server_text
 from voxcli.errors import InputError, UsageError
@@ -33,22 +39,25 @@ def stream_source(
     stdin: BinaryIO | None = None,
     report: Report | None = None,
     request_seconds: float | None = None,
+    audio_track: int | None = None,
 ) -> None:
     """Write the text deltas to ``out`` as they arrive (flushed), then a newline.
 
     ``report`` receives the same upload summary as a non-streamed transcription.
     ``request_seconds``: the longest audio one request to the model holds; a longer
     recording is refused before it is sent (a stream is one request, never split).
+    ``audio_track``: the audio stream of a local source to send (None: the first).
 
     The text loses its control characters on the way (:func:`~voxcli.console.server_text`);
     a stream that fails or ends early gets its line ended before the error goes up, and a
     closed stdout is :class:`~voxcli.output.sinks.StdoutClosed` (exit 141).
     """
     if source.is_url:
+        check_url_track(source, audio_track)
         _print_deltas(api, params, AudioPayload(source.file_name, url=source.raw), out)
         return
     with local_audio_path(source, stdin, temp_dir) as path:
-        info = probe_source(source, path)
+        info = probe_source(source, path, audio_track)
         if request_seconds is not None and (info.duration or 0) > request_seconds:
             raise UsageError(
                 f"{source} is {clock(info.duration or 0)} long, more than the about "

@@ -12,6 +12,9 @@ SOURCE argument:
 - a path or an http(s) URL: decoded to 16 kHz ``pcm_s16le`` and played at ``pace``
   times real time (0: as fast as it is read).
 
+``track`` (``--audio-track``) picks the audio stream of a file, a URL or a container on
+stdin (WAV, FLAC and Ogg streams hold one); the microphone and raw PCM have none to pick.
+
 Nothing here holds a whole input in memory: stdin and URLs are read on a thread into a
 bounded queue, and libsndfile decodes from a window over that stream (see
 :class:`StreamFile`). numpy, soundfile and soxr are imported when first needed.
@@ -584,17 +587,24 @@ def open_source(
     temp_dir: Path | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep | None = None,
+    track: int | None = None,
 ) -> AudioSource:
     """The source SOURCE names: None the microphone, ``-`` stdin, else a path or URL.
 
     ``encoding``/``rate`` describe raw PCM on stdin (checked); ``pace`` applies to files
-    and URLs; ``device`` to the microphone. ``clock``/``sleep`` are the pacing seam
-    (``sleep`` defaults to an interruptible wait). Raises UsageError or InputError
-    (exit 2) for what cannot be used, before any audio is sent.
+    and URLs; ``device`` to the microphone; ``track`` to a file, URL or stdin container.
+    ``clock``/``sleep`` are the pacing seam (``sleep`` defaults to an interruptible
+    wait). Raises UsageError or InputError (exit 2) for what cannot be used, before any
+    audio is sent.
     """
     if not (isinstance(pace, int | float) and math.isfinite(pace) and pace >= 0):
         raise UsageError(f"--pace must be 0 (no pacing) or a positive number (got {pace!r})")
     if spec is None:
+        if track is not None:
+            raise UsageError(
+                "--audio-track picks an audio stream of a file, URL or stdin; the "
+                "microphone has no streams to pick from"
+            )
         from voxcli.live.mic import MicSource
 
         return MicSource(device)
@@ -603,15 +613,19 @@ def open_source(
     if spec == "-":
         if stdin is None:
             raise UsageError("no standard input to read audio from")
-        return open_stdin(stdin, encoding=encoding, rate=rate)
+        return open_stdin(stdin, encoding=encoding, rate=rate, track=track)
     if spec.lower().startswith(("http://", "https://")):
-        return open_url(spec, pace=pace, temp_dir=temp_dir, clock=clock, sleep=sleep)
-    return open_file(Path(spec), pace=pace, clock=clock, sleep=sleep)
+        return open_url(spec, pace=pace, temp_dir=temp_dir, clock=clock, sleep=sleep, track=track)
+    return open_file(Path(spec), pace=pace, clock=clock, sleep=sleep, track=track)
 
 
-def open_stdin(stream: BinaryIO, *, encoding: str, rate: int) -> AudioSource:
-    """Raw PCM as declared, or a WAV/FLAC/Ogg stream recognised by its first bytes."""
+def open_stdin(
+    stream: BinaryIO, *, encoding: str, rate: int, track: int | None = None
+) -> AudioSource:
+    """Raw PCM as declared, or a WAV/FLAC/Ogg stream recognised by its first bytes (one
+    audio stream: ``track`` may only be 0; raw PCM takes no ``track``)."""
     from voxcli.audio.formats import sniff_suffix
+    from voxcli.audio.media import no_such_track
 
     fmt = check_raw_format(encoding, rate)
     stop = threading.Event()
@@ -624,6 +638,8 @@ def open_stdin(stream: BinaryIO, *, encoding: str, rate: int) -> AudioSource:
             )
         container = CONTAINERS.get(head[:4])
         if container is not None:
+            if track:
+                raise no_such_track("stdin", 1, track)
             reader = open_stream_reader(StreamFile(pump.get, head), "stdin", container)
             return DecodedSource(reader, "stdin", stop=stop)
         kind = sniff_suffix(head)
@@ -634,6 +650,12 @@ def open_stdin(stream: BinaryIO, *, encoding: str, rate: int) -> AudioSource:
                 hint="convert it on the way in: "
                 "ffmpeg -i - -f s16le -ar 16000 -ac 1 - | voxcli live -",
             )
+        if track is not None:
+            raise UsageError(
+                "--audio-track picks an audio stream of a container; raw PCM on stdin "
+                "has no streams to pick from",
+                hint="drop --audio-track, or pipe in the container itself (WAV, FLAC, Ogg)",
+            )
     except BaseException:
         stop.set()
         raise
@@ -641,19 +663,26 @@ def open_stdin(stream: BinaryIO, *, encoding: str, rate: int) -> AudioSource:
 
 
 def open_file(
-    path: Path, *, pace: float, clock: Clock = time.monotonic, sleep: Sleep | None = None
+    path: Path,
+    *,
+    pace: float,
+    clock: Clock = time.monotonic,
+    sleep: Sleep | None = None,
+    track: int | None = None,
 ) -> AudioSource:
-    """A local audio file, decoded and played at ``pace``."""
+    """A local audio file (its audio stream ``track``; None: the first), decoded and
+    played at ``pace``."""
     from voxcli.audio.decode import open_reader
     from voxcli.audio.probe import probe
 
-    info = probe(path)
+    info = probe(path, track)
     if not info.decodable:
         raise InputError(
             f"{path} is {info.format}, which voxcli cannot decode for live streaming",
             hint=f"convert it first: ffmpeg -i {path} -ar 16000 -ac 1 out.wav",
         )
-    return DecodedSource(open_reader(path), str(path), pace=pace, clock=clock, sleep=sleep)
+    reader = open_reader(path, info.track)
+    return DecodedSource(reader, str(path), pace=pace, clock=clock, sleep=sleep)
 
 
 def open_url(
@@ -664,11 +693,14 @@ def open_url(
     clock: Clock = time.monotonic,
     sleep: Sleep | None = None,
     max_bytes: int = MAX_DOWNLOAD_BYTES,
+    track: int | None = None,
 ) -> AudioSource:
     """Audio at an http(s) URL: WAV, FLAC and Ogg are decoded as they download (so an
     endless stream works); other formats are downloaded to ``temp_dir`` first (at most
-    ``max_bytes``) and the file is removed when the source is closed."""
+    ``max_bytes``) and the file is removed when the source is closed. ``track``: its
+    audio stream (None: the first)."""
     from voxcli.audio.formats import sniff_suffix
+    from voxcli.audio.media import NoSuchTrack, no_such_track
 
     response = _http_get(url)
     stop = threading.Event()
@@ -684,6 +716,8 @@ def open_url(
             raise InputError(f"{url} sent no data")
         container = CONTAINERS.get(head[:4])
         if container is not None:
+            if track:
+                raise no_such_track(url, 1, track)
             reader = open_stream_reader(StreamFile(pump.get, head), url, container)
             return DecodedSource(
                 reader, url, pace=pace, clock=clock, sleep=sleep, stop=stop, cleanups=(abandon,)
@@ -694,7 +728,10 @@ def open_url(
         raise
     abandon()
     try:
-        source = open_file(path, pace=pace, clock=clock, sleep=sleep)
+        source = open_file(path, pace=pace, clock=clock, sleep=sleep, track=track)
+    except NoSuchTrack as exc:  # named by the URL, not by the download's temporary file
+        path.unlink(missing_ok=True)
+        raise NoSuchTrack(exc.message.replace(str(path), url), exc.hint) from None
     except BaseException:
         path.unlink(missing_ok=True)
         raise

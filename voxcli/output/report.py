@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -76,6 +75,8 @@ class ReportWriter:
         error: str | None = None,
         audio_seconds: float | None = None,
         usage: Usage | None = None,
+        model: str | None = None,
+        cost: float | None = None,
         elapsed: float = 0.0,
     ) -> None:
         if self._fd is None:
@@ -88,7 +89,9 @@ class ReportWriter:
             "status": status,
             "error": error,
             "audio_seconds": None if audio_seconds is None else round(audio_seconds, 3),
-            "usage": asdict(usage) if usage is not None else None,
+            "usage": usage.as_dict() if usage is not None else None,
+            "model": model,
+            "estimated_cost_usd": None if cost is None else round(cost, 6),
             "elapsed": round(elapsed, 3),
         }
         for field, name in (("source_bytes", source), ("output_bytes", output)):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voxcli.engine.runner import Outcome
+from voxcli.pricing import Pricing, format_cost
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,24 @@ class Summary:
     cancelled: int = 0
     audio_seconds: float = 0.0
     elapsed: float = 0.0
+    cost: float | None = None
+    """The estimated cost in USD of what was done; None when a model has no price."""
 
     @classmethod
-    def of(cls, outcomes: Sequence[Outcome], elapsed: float = 0.0) -> Summary:
+    def of(
+        cls,
+        outcomes: Sequence[Outcome],
+        elapsed: float = 0.0,
+        pricing: Pricing | None = None,
+    ) -> Summary:
+        """The counts of ``outcomes``; with ``pricing``, the estimated cost of those done."""
+
         def count(status: str) -> int:
             return sum(o.status == status for o in outcomes)
 
-        audio = sum(cls.audio_seconds_of(o.detail) or 0.0 for o in outcomes if o.status == "done")
+        done = [o.detail for o in outcomes if o.status == "done"]
+        audio = sum(cls.audio_seconds_of(t) or 0.0 for t in done)
+        costs = [pricing.cost_of(t) for t in done] if pricing is not None and done else [None]
         return cls(
             total=len(outcomes),
             done=count("done"),
@@ -37,6 +49,7 @@ class Summary:
             cancelled=count("cancelled"),
             audio_seconds=audio,
             elapsed=elapsed,
+            cost=None if None in costs else sum(c for c in costs if c is not None),
         )
 
     @staticmethod
@@ -57,8 +70,9 @@ class Summary:
         parts.append(f"{self.failed} failed")
         if self.cancelled:
             parts.append(f"{self.cancelled} cancelled")
+        cost = f" (about {format_cost(self.cost)})" if self.cost is not None else ""
         return (
-            f"{', '.join(parts)}; {self.audio_seconds / 60:.1f} audio minutes "
+            f"{', '.join(parts)}; {self.audio_seconds / 60:.1f} audio minutes{cost} "
             f"in {_duration(self.elapsed)}"
         )
 

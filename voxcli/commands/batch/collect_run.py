@@ -30,6 +30,15 @@ from voxcli.errors import ApiError, AuthError, ExitCode, UsageError, VoxcliError
 from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
 from voxcli.output.summary import Summary
+from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList, Pricing
+
+
+@dataclass(frozen=True)
+class _Records:
+    """Where outcomes are recorded: the ``--report`` lines, priced at batch prices."""
+
+    report: ReportWriter | None
+    prices: PriceList
 
 
 @dataclass
@@ -52,7 +61,8 @@ def collect_all(env: Environment, request: CollectRequest, settings: Settings) -
     tally = _Tally()
     try:
         with common.open_api(settings, jobs=request.jobs) as api:
-            _run(env, store, api, request, targets, report, tally)
+            prices = PriceList(settings.prices, factor=BATCH_PRICE_FACTOR)
+            _run(env, store, api, request, targets, _Records(report, prices), tally)
     finally:
         if report is not None:
             report.close()
@@ -108,7 +118,7 @@ def _run(
     api: MistralApi,
     request: CollectRequest,
     targets: list[JobRef],
-    report: ReportWriter | None,
+    records: _Records,
     tally: _Tally,
 ) -> None:
     """Collect every target once, or with ``--wait`` until none is running."""
@@ -125,7 +135,7 @@ def _run(
             still: list[JobRef] = []
             for target in pending:
                 try:
-                    running, target = _collect_one(env, store, api, request, target, report, tally)
+                    running, target = _collect_one(env, store, api, request, target, records, tally)
                 except (AuthError, KeyboardInterrupt):
                     raise
                 except VoxcliError as exc:  # this job only: the others are still collected
@@ -169,7 +179,7 @@ def _collect_one(
     api: MistralApi,
     request: CollectRequest,
     target: JobRef,
-    report: ReportWriter | None,
+    records: _Records,
     tally: _Tally,
 ) -> tuple[bool, JobRef]:
     """Collect one job; whether it is still running (to wait for), and the job as a local
@@ -197,6 +207,7 @@ def _collect_one(
         ).name
         if request.verbose and not request.quiet:
             console.info(f"job {job_id}: collected as batch {name}, into {request.output_dir}")
+    model = store.manifest(name).options.model
     started = time.monotonic()
     result = collect_job(
         store,
@@ -208,7 +219,7 @@ def _collect_one(
             jobs=request.jobs,
             keep_uploads=request.keep_uploads,
             progress=lambda: make_progress(env=env, quiet=request.quiet),
-            on_outcome=lambda outcome: _announce(env, request, report, outcome),
+            on_outcome=lambda outcome: _announce(env, request, records, model, outcome),
             say=common.say_for(env, verbose=request.verbose, quiet=request.quiet),
             warn=console.warn,
         ),
@@ -217,7 +228,8 @@ def _collect_one(
     if result.state == "running":
         assert result.info is not None
         return _note_running(env, request, name, result.info, tally), target
-    _note(env, request, result, tally, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    _note(env, request, result, tally, elapsed, Pricing(records.prices, model))
     return False, target
 
 
@@ -243,6 +255,7 @@ def _note(
     result: JobCollected,
     tally: _Tally,
     elapsed: float,
+    pricing: Pricing,
 ) -> None:
     console = env.console
     where = f"batch {result.name} job {result.job_id}"
@@ -261,7 +274,7 @@ def _note(
         status is None and o.status == "failed" for status, o in zip(settled, outcomes, strict=True)
     )
     if _chatty(env, request):
-        summary = Summary.of(outcomes, elapsed)
+        summary = Summary.of(outcomes, elapsed, pricing)
         state = result.info.status if result.info is not None else "?"
         earlier = f", {result.settled_before} earlier" if result.settled_before else ""
         console.info(f"{where} ({state}): {summary.line()}{earlier}")
@@ -273,12 +286,12 @@ def _chatty(env: Environment, request: CollectRequest) -> bool:
 
 
 def _announce(
-    env: Environment, request: CollectRequest, report: ReportWriter | None, outcome: Outcome
+    env: Environment, request: CollectRequest, records: _Records, model: str, outcome: Outcome
 ) -> None:
     """One input's outcome as it happens: its report line, then a message."""
     entry, error = outcome.job.source, outcome.error
     status = settled_status(outcome) or outcome.status
-    if report is not None:
+    if (report := records.report) is not None:
         transcript = outcome.detail
         report.write(
             source=str(entry),
@@ -287,6 +300,8 @@ def _announce(
             error=_message(error) if error is not None else None,
             audio_seconds=Summary.audio_seconds_of(transcript),
             usage=transcript.usage if transcript is not None else None,
+            model=model,
+            cost=Pricing(records.prices, model).cost_of(transcript),
             elapsed=outcome.elapsed,
         )
     console = env.console

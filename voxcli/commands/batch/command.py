@@ -16,6 +16,7 @@ from voxcli.options import (
     OUTPUT,
     REQUEST,
     ApiKeyFileOpt,
+    AudioTrackOpt,
     BiasFileOpt,
     BiasOpt,
     DebugOpt,
@@ -107,6 +108,7 @@ def submit(
     speaker: SpeakerOpt = None,
     temperature: TemperatureOpt = None,
     upload: UploadOpt = "auto",
+    audio_track: AudioTrackOpt = None,
     split_minutes: Annotated[
         float | None,
         typer.Option(

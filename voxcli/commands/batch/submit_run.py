@@ -7,7 +7,6 @@ upload; the outcome is printed (job ids on stdout) and turned into the exit code
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
@@ -15,26 +14,33 @@ from pathlib import Path, PurePath
 import typer
 
 from voxcli import inputs, render, targets
-from voxcli.audio.references import LONGEST_SECONDS, load_reference
+from voxcli.audio.references import load_reference
 from voxcli.batch.customid import parse_custom_id
 from voxcli.batch.dryrun import dry_run_text, plan_uploads
 from voxcli.batch.options import BatchOptions
 from voxcli.batch.store import BatchStore
 from voxcli.batch.submit import Submission, SubmitSettings, Submitted, submission_key, submit_batch
 from voxcli.batch.upload import PlannedInput
-from voxcli.catalog.card import AUDIO_TOKENS_PER_SECOND, ModelCard, estimate_bias_tokens
 from voxcli.catalog.check import Needs
 from voxcli.commands import common
 from voxcli.commands.batch.request import SubmitRequest
-from voxcli.commands.modelcheck import check_model, stops_run
+from voxcli.commands.modelcheck import (
+    ModelGuard,
+    check_model,
+    check_model_for_dry_run,
+    stops_run,
+    unchecked_note,
+)
 from voxcli.commands.transcribe.request import check_inputs
 from voxcli.config import Settings
+from voxcli.console import Say
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.runner import Outcome
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, UsageError, VoxcliError
 from voxcli.output.progress import make_progress
 from voxcli.output.sinks import write_stdout
+from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList
 from voxcli.sources import Source
 from voxcli.targets import relative_output
 
@@ -56,21 +62,12 @@ def submit_all(env: Environment, request: SubmitRequest, settings: Settings) -> 
     options = plan.options
     settings = replace(settings, model=options.model)
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
+    if request.dry_run:
+        _dry_run(env, request, settings, plan, say)
+        return
     with common.open_api(settings, jobs=request.jobs) as api:
         guard = check_model(env, api, settings, _needs(options), quiet=request.quiet, say=say)
-        split = SplitOptions(
-            split_minutes=options.split_minutes,
-            explicit=options.split_minutes is not None,
-            request_seconds=_request_seconds(guard.card, options),
-            jobs=request.jobs,
-        )
-        if request.dry_run:
-            rows = plan_uploads(
-                plan.inputs, options.params, options.upload, split, env.limits.max_upload_bytes
-            )
-            text = dry_run_text(rows, options.model, env.limits.max_batch_requests)
-            write_stdout(text, env.stdout)
-            return
+        split = _split(options, guard, request.jobs)
         references = tuple(
             (speaker.name, load_reference(speaker, env.temp_dir)) for speaker in options.speakers
         )
@@ -104,6 +101,34 @@ def submit_all(env: Environment, request: SubmitRequest, settings: Settings) -> 
     _finish(env, request, result, plan)
 
 
+def _split(options: BatchOptions, guard: ModelGuard, jobs: int) -> SplitOptions:
+    """How recordings are cut: by --split-minutes and by what one request holds."""
+    return SplitOptions(
+        split_minutes=options.split_minutes,
+        explicit=options.split_minutes is not None,
+        request_seconds=guard.request_seconds(options.params.context_bias, len(options.speakers)),
+        jobs=jobs,
+    )
+
+
+def _dry_run(
+    env: Environment, request: SubmitRequest, settings: Settings, plan: _Plan, say: Say
+) -> None:
+    """``--dry-run``: what would be uploaded and submitted, and the cost; nothing sent but,
+    when the model's card is not cached, one models request."""
+    options = plan.options
+    guard = check_model_for_dry_run(env, settings, _needs(options), quiet=request.quiet, say=say)
+    if guard.card is None and not request.quiet:
+        env.console.warn(unchecked_note(guard))
+    split = _split(options, guard, request.jobs)
+    rows = plan_uploads(
+        plan.inputs, options.params, options.upload, split, env.limits.max_upload_bytes
+    )
+    prices = PriceList(settings.prices, factor=BATCH_PRICE_FACTOR)
+    text = dry_run_text(rows, options.model, env.limits.max_batch_requests, prices)
+    write_stdout(text, env.stdout)
+
+
 def _fresh_plan(env: Environment, request: SubmitRequest) -> _Plan | None:
     """The inputs of the command line, named as ``transcribe -d DIR`` names them."""
     tr = request.transcribe
@@ -134,7 +159,9 @@ def _fresh_plan(env: Environment, request: SubmitRequest) -> _Plan | None:
                 env.console.info(f"{item.source}: skipped, {path} exists")
             continue
         rel = relative_output(item, PurePath(item.source.file_name).suffix, cwd).as_posix()
-        planned.append(PlannedInput(index, item.source, str(item.source), rel, path))
+        planned.append(
+            PlannedInput(index, item.source, str(item.source), rel, path, tr.audio_track)
+        )
     options = BatchOptions(
         params=tr.params,
         output_format=tr.output_format,
@@ -201,7 +228,9 @@ def _retry_plan(env: Environment, store: BatchStore, request: SubmitRequest) -> 
             )
         named = parse_custom_id(entry.requests[0].custom_id) if entry.requests else None
         rel = named.path if named is not None else PurePath(entry.source).name
-        planned.append(PlannedInput(entry.index, source, entry.source, rel, entry.output))
+        planned.append(
+            PlannedInput(entry.index, source, entry.source, rel, entry.output, entry.audio_track)
+        )
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
     say(f"retrying {len(planned)} failed input(s) of batch {name}")
     return _Plan(manifest.options, tuple(planned), retry_of=name)
@@ -217,15 +246,6 @@ def _needs(options: BatchOptions) -> Needs:
         language=params.language,
         speakers=len(options.speakers),
     )
-
-
-def _request_seconds(card: ModelCard | None, options: BatchOptions) -> float | None:
-    """The longest audio one request holds after the bias terms' and the speaker
-    references' share of the context (as ``transcribe`` reckons it)."""
-    if card is None:
-        return None
-    references = math.ceil(LONGEST_SECONDS * AUDIO_TOKENS_PER_SECOND) * len(options.speakers)
-    return card.max_audio_seconds(estimate_bias_tokens(options.params.context_bias) + references)
 
 
 def _announce(env: Environment, request: SubmitRequest, total: int, outcome: Outcome) -> None:

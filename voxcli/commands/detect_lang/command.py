@@ -16,6 +16,7 @@ from voxcli.options import (
     OUTPUT,
     REQUEST,
     ApiKeyFileOpt,
+    AudioTrackOpt,
     DebugOpt,
     ModelOpt,
     QuietOpt,
@@ -47,6 +48,7 @@ def detect_lang(
             rich_help_panel=REQUEST,
         ),
     ] = DEFAULT_SAMPLE_SECONDS,
+    audio_track: AudioTrackOpt = None,
     model: ModelOpt = None,
     fmt: Annotated[
         LineFormat,
@@ -80,6 +82,7 @@ def detect_lang(
     flags = DetectFlags(
         sources=tuple(sources),
         sample=sample,
+        audio_track=audio_track,
         fmt=fmt,
         api_key_file=api_key_file,
         quiet=quiet,

@@ -22,6 +22,7 @@ class DetectFlags:
 
     sources: tuple[str, ...] = ()
     sample: float = DEFAULT_SAMPLE_SECONDS
+    audio_track: int | None = None
     fmt: LineFormat = "text"
     api_key_file: str | None = None
     quiet: bool = False
@@ -45,15 +46,20 @@ class DetectRequest:
     several: bool
     quiet: bool
     dry_run: bool = False
+    audio_track: int | None = None
+    """--audio-track N: the audio stream sampled (None: the first)."""
 
 
 def build_detect_request(flags: DetectFlags, settings: Settings) -> DetectRequest:
     """The request the flags describe; a :class:`UsageError` for any rule they break."""
+    from voxcli.commands.transcribe.request import check_audio_track
+
     if not flags.sources:
         raise UsageError("no SOURCE given", hint="name audio files, '-' for stdin, or URLs")
     if not (math.isfinite(flags.sample) and flags.sample >= 0):
         raise UsageError(f"--sample must be 0 or a number of seconds, not {flags.sample:g}")
     sources = parse_sources(list(flags.sources))
+    check_audio_track(flags.audio_track, flags.sources)
     audio_on_stdin = check_stdin_sources(
         sources,
         api_key_file=flags.api_key_file,
@@ -69,4 +75,5 @@ def build_detect_request(flags: DetectFlags, settings: Settings) -> DetectReques
         several=len(flags.sources) > 1,
         quiet=flags.quiet,
         dry_run=flags.dry_run,
+        audio_track=flags.audio_track,
     )

@@ -15,6 +15,7 @@ from voxcli.engine.langdetect import UNKNOWN, NotALanguage, detect_language
 from voxcli.env import Environment
 from voxcli.errors import VoxcliError
 from voxcli.output.sinks import write_stdout
+from voxcli.pricing import PriceList
 from voxcli.sources import Source
 
 
@@ -40,6 +41,7 @@ def detect_all(env: Environment, request: DetectRequest, settings: Settings) -> 
                     stdin=env.stdin_bytes
                     if request.audio_on_stdin and source.kind == "stdin"
                     else None,
+                    audio_track=request.audio_track,
                 )
             except NotALanguage as exc:  # printed as unknown, like no language at all
                 unknown += 1
@@ -76,10 +78,11 @@ def _dry_run(env: Environment, request: DetectRequest, settings: Settings) -> No
             sample_seconds=request.sample_seconds,
             stdin=stdin if source.kind == "stdin" else None,
             temp_dir=env.temp_dir,
+            audio_track=request.audio_track,
         )
         for source in request.sources
     ]
-    write_stdout(dryrun.dry_run_text(rows, request.model, settings.prices), env.stdout)
+    write_stdout(dryrun.dry_run_text(rows, request.model, PriceList(settings.prices)), env.stdout)
 
 
 def _line(source: Source, language: str, request: DetectRequest) -> str:

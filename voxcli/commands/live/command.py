@@ -9,6 +9,7 @@ from voxcli.options import (
     OUTPUT,
     REQUEST,
     ApiKeyFileOpt,
+    AudioTrackOpt,
     BiasFileOpt,
     BiasOpt,
     DebugOpt,
@@ -89,6 +90,7 @@ def live(
             rich_help_panel=INPUT,
         ),
     ] = None,
+    audio_track: AudioTrackOpt = None,
     model: ModelOpt = None,
     language: Annotated[
         str | None,
@@ -183,6 +185,7 @@ def live(
         rate=rate,
         encoding=encoding,
         pace=pace,
+        audio_track=audio_track,
         language=language,
         diarize=diarize,
         speakers=tuple(speaker or ()),

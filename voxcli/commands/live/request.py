@@ -42,6 +42,7 @@ class LiveFlags:
     rate: int = 16_000
     encoding: str = "pcm_s16le"
     pace: float = 1.0
+    audio_track: int | None = None
     language: str | None = None
     diarize: bool = False
     speakers: tuple[str, ...] = ()
@@ -76,6 +77,8 @@ class LiveRequest:
     end_silence_ms: int | None
     verbose: bool
     quiet: bool
+    audio_track: int | None = None
+    """--audio-track N: the audio stream of a file, URL or stdin container (None: the first)."""
 
     @property
     def needs(self) -> Needs:
@@ -111,6 +114,8 @@ def build_live_request(flags: LiveFlags, settings: Settings) -> LiveRequest:
         raise UsageError("stdin cannot carry both the audio ('-') and the key (--api-key-file -)")
     if flags.device is not None and flags.source is not None:
         raise UsageError("--device picks a microphone; it cannot be used with a SOURCE")
+    if flags.audio_track is not None:
+        _check_audio_track(flags)
     speakers = tuple(parse_speaker(raw) for raw in flags.speakers)
     check_speakers(speakers, diarize=flags.diarize)
     bias = split_bias_values(flags.bias)
@@ -138,7 +143,24 @@ def build_live_request(flags: LiveFlags, settings: Settings) -> LiveRequest:
         end_silence_ms=flags.end_silence_ms,
         verbose=flags.verbose,
         quiet=flags.quiet,
+        audio_track=flags.audio_track,
     )
+
+
+def _check_audio_track(flags: LiveFlags) -> None:
+    """--audio-track picks a stream of what live decodes (a file, a URL, a container on
+    stdin); the microphone has one (raw PCM on stdin is refused once it is recognised)."""
+    assert flags.audio_track is not None
+    if flags.audio_track < 0:
+        raise UsageError(
+            f"--audio-track counts audio streams from 0 (the first), not {flags.audio_track}"
+        )
+    if flags.source is None:
+        raise UsageError(
+            "--audio-track picks an audio stream of a file, URL or stdin; the microphone "
+            "has no streams to pick from",
+            hint="drop --audio-track, or name a SOURCE",
+        )
 
 
 def _formats(flags: LiveFlags) -> tuple[str | None, str | None]:

@@ -88,6 +88,7 @@ def run_live(env: Environment, request: LiveRequest, settings: Settings) -> None
             device=request.device,
             stdin=env.stdin_bytes,
             temp_dir=env.temp_dir,
+            track=request.audio_track,
         )
         transcript = LiveTranscript(model=settings.model, source=request.source or "microphone")
         sinks = _sinks(env, request, source, transcript)

@@ -13,6 +13,7 @@ from voxcli.options import (
     OUTPUT,
     REQUEST,
     ApiKeyFileOpt,
+    AudioTrackOpt,
     AutoTextWidthOpt,
     BiasFileOpt,
     BiasOpt,
@@ -92,6 +93,7 @@ def transcribe(
         ),
     ] = None,
     upload: UploadOpt = "auto",
+    audio_track: AudioTrackOpt = None,
     max_line_width: MaxLineWidthOpt = DEFAULT_RENDER.max_line_width,
     max_lines: MaxLinesOpt = DEFAULT_RENDER.max_lines,
     max_cue_duration: MaxCueDurationOpt = DEFAULT_RENDER.max_cue_duration,
@@ -261,6 +263,7 @@ def shared_flags(params: Mapping[str, Any], *, text_width: int) -> "TranscribeFl
         fmt=params["fmt"],
         output_dir=params["output_dir"],
         upload=params["upload"],
+        audio_track=params["audio_track"],
         render=render.RenderOptions(
             max_line_width=params["max_line_width"],
             max_lines=params["max_lines"],

@@ -2,56 +2,30 @@
 
 Each local input is probed (headers only) and planned as a run would plan it (as is or
 re-encoded, whole or cut into parts); nothing is encoded, so re-encoded sizes are upper
-bounds (:func:`voxcli.engine.longform.flac_upper_bound`). No network at all: the model's
-card is not fetched, so only ``--split-minutes`` and the upload limit cut recordings.
-The estimated cost comes from a per-model price table (USD per audio minute).
+bounds (:func:`voxcli.engine.longform.flac_upper_bound`). No audio is sent; ``transcribe``
+reads the model's card as a run does (from the cache, else one models request), so a
+recording longer than one request holds is planned as the parts a run would send.
+The estimated cost comes from :mod:`voxcli.pricing`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import TranscriptionParams
-from voxcli.audio.prepare import local_audio_path, probe_source
+from voxcli.audio.prepare import URL_TRACK_MESSAGE, local_audio_path, probe_source
 from voxcli.audio.probe import api_accepts
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
+from voxcli.pricing import PriceList, format_cost
 from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
-
-PRICES_AS_OF = "2026-11"
-"""When :data:`DEFAULT_PRICES` were taken from Mistral's model pages."""
-
-DEFAULT_PRICES: Mapping[str, float] = {
-    # listed by Mistral (USD per audio minute)
-    "voxtral-mini-2602": 0.003,
-    "voxtral-mini-transcribe-realtime-2602": 0.006,
-    "voxtral-mini-transcribe-realtime-3-0": 0.008,  # Voxtral Mini Transcribe Realtime 3
-    # assumed: the same as the listed model of their kind
-    "voxtral-mini-latest": 0.003,
-    "voxtral-mini-transcribe-latest": 0.003,
-    "voxtral-mini-transcribe-3": 0.003,
-    "voxtral-mini-transcribe-3-0": 0.003,
-    "voxtral-small-transcribe-latest": 0.003,
-    "voxtral-small-transcribe-3": 0.003,
-    "voxtral-mini-transcribe-realtime-latest": 0.008,
-    "voxtral-mini-transcribe-realtime-3": 0.008,
-}
-"""Built-in prices in USD per audio minute, as of :data:`PRICES_AS_OF`; the config
-file's ``[prices]`` table overrides them."""
-
-
-def price_of(model: str, overrides: Mapping[str, float]) -> float | None:
-    """USD per audio minute for ``model``: the config's price, else the built-in one."""
-    if model in overrides:
-        return overrides[model]
-    return DEFAULT_PRICES.get(model)
 
 
 @dataclass(frozen=True)
@@ -79,13 +53,16 @@ def plan_transcribe(
     limit: int,
     stdin: BinaryIO | None,
     temp_dir: Path,
+    audio_track: int | None = None,
 ) -> PlannedSend:
     """How ``transcribe`` would send ``source`` (whole, or cut into parts)."""
     if source.is_url:
+        if audio_track is not None:
+            return PlannedSend(label, error=URL_TRACK_MESSAGE)
         return PlannedSend(label, how="fetched by the API from its URL")
     try:
         with local_audio_path(source, stdin, temp_dir) as path:
-            info = probe_source(source, path)
+            info = probe_source(source, path, audio_track)
         plan = longform.plan_split(info, upload_mode, params, split, limit=limit, label=label)
     except VoxcliError as exc:
         return PlannedSend(label, error=exc.message)
@@ -114,13 +91,16 @@ def plan_detect(
     sample_seconds: float,
     stdin: BinaryIO | None,
     temp_dir: Path,
+    audio_track: int | None = None,
 ) -> PlannedSend:
     """How ``detect-lang`` would send ``source``: its first ``sample_seconds`` as FLAC."""
     if source.is_url:
+        if audio_track is not None:
+            return PlannedSend(label, error=URL_TRACK_MESSAGE)
         return PlannedSend(label, how="fetched by the API from its URL (all of it)")
     try:
         with local_audio_path(source, stdin, temp_dir) as path:
-            info = probe_source(source, path)
+            info = probe_source(source, path, audio_track)
     except VoxcliError as exc:
         return PlannedSend(label, error=exc.message)
     longer = info.duration is None or info.duration > sample_seconds
@@ -140,13 +120,9 @@ def plan_detect(
     return PlannedSend(label, 1, "re-encoded to FLAC", size, True, info.duration)
 
 
-def _cost(seconds: float, price: float | None) -> str:
-    return f"${seconds / 60 * price:.4f}" if price is not None else "unknown"
-
-
-def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: Mapping[str, float]) -> str:
+def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: PriceList) -> str:
     """The lines ``--dry-run`` prints: one per input, then the totals and the cost."""
-    price = price_of(model, prices)
+    price = prices.per_minute(model)
     usable = [row for row in rows if row.error is None]
     lines = []
     for row in rows:
@@ -159,8 +135,9 @@ def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: Mapping[str, f
             continue
         size = ("at most " if row.upper_bound else "") + format_size(row.bytes)
         length = f", {clock(row.seconds)} of audio" if row.seconds is not None else ""
-        cost = f", about {_cost(row.seconds, price)}" if row.seconds is not None else ""
-        lines.append(f"{row.label}: {what}, {row.how}, {size}{length}{cost}")
+        cost = prices.cost(row.seconds, model)
+        about = f", about {format_cost(cost)}" if row.seconds is not None else ""
+        lines.append(f"{row.label}: {what}, {row.how}, {size}{length}{about}")
     requests = sum(row.requests for row in usable)
     seconds = sum(row.seconds or 0.0 for row in usable)
     total_bytes = sum(row.bytes for row in usable)
@@ -175,6 +152,6 @@ def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: Mapping[str, f
     lines.append(
         f"would send {len(usable)} input(s) as {requests} request(s) to {model}: "
         f"{bound}{format_size(total_bytes)}, {seconds / 60:.2f} audio minutes{note}; "
-        f"estimated cost {_cost(seconds, price)} ({rate}); nothing was sent"
+        f"estimated cost {format_cost(prices.cost(seconds, model))} ({rate}); no audio was sent"
     )
     return "\n".join(lines) + "\n"

@@ -51,6 +51,7 @@ class TranscribeFlags:
     output: Path | None = None
     output_dir: Path | None = None
     upload: str = "auto"
+    audio_track: int | None = None  # --audio-track; None: the first audio stream
     render: RenderOptions = field(default_factory=RenderOptions)
     text_width: int | None = None  # --text-width; None: wrap only on a terminal
     stdout_isatty: bool = False
@@ -111,6 +112,9 @@ class TranscribeRequest:
     name: str | None = None
     """--name TEMPLATE: output file names ({stem}, {ext}, {lang}, {model}, {date})."""
 
+    audio_track: int | None = None
+    """--audio-track N: the audio stream of each local input to send (None: the first)."""
+
     @property
     def formats(self) -> tuple[str, ...]:
         return self.output_formats or (self.output_format,)
@@ -161,6 +165,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         raise UsageError(
             f"--split-minutes must be a positive number of minutes, not {flags.split_minutes:g}"
         )
+    check_audio_track(flags.audio_track, flags.sources)
     min_age = _min_age(flags)
     speakers = tuple(parse_speaker(raw) for raw in flags.speakers)
     check_speakers(speakers, diarize=flags.diarize)
@@ -212,6 +217,7 @@ def build_request(flags: TranscribeFlags, settings: Settings) -> TranscribeReque
         dry_run=flags.dry_run,
         output_formats=formats if len(formats) > 1 else (),
         name=flags.name,
+        audio_track=flags.audio_track,
     )
 
 
@@ -228,6 +234,24 @@ def check_inputs(request: TranscribeRequest, count: int, uses_stdin: bool) -> No
         raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
     if count > 1 and request.to_stdout:
         check_shared_stdout(request.output_format, count)
+
+
+def check_audio_track(track: int | None, sources: Sequence[str]) -> None:
+    """--audio-track counts from 0 and picks a stream of what voxcli decodes: not of a URL
+    the API fetches itself (those found later, in --files-from lists, fail on their own)."""
+    if track is None:
+        return
+    if track < 0:
+        raise UsageError(
+            f"--audio-track counts audio streams from 0 (the first), not {track}",
+        )
+    url = next((raw for raw in sources if raw.lower().startswith(("http://", "https://"))), None)
+    if url is not None:
+        from voxcli.audio.prepare import URL_TRACK_MESSAGE
+
+        raise UsageError(
+            f"{url}: {URL_TRACK_MESSAGE}", hint="download it first, or drop --audio-track"
+        )
 
 
 def check_shared_stdout(fmt: str, count: int) -> None:

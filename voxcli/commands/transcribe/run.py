@@ -7,7 +7,6 @@ and the exit code.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -19,11 +18,16 @@ import typer
 
 from voxcli import inputs, render, targets
 from voxcli.audio.decode import decoder_messages
-from voxcli.audio.references import LONGEST_SECONDS, load_reference
+from voxcli.audio.references import load_reference
 from voxcli.audio.spool import capped
-from voxcli.catalog.card import AUDIO_TOKENS_PER_SECOND, ModelCard, estimate_bias_tokens
 from voxcli.commands import common
-from voxcli.commands.modelcheck import ModelGuard, check_model, stops_run
+from voxcli.commands.modelcheck import (
+    ModelGuard,
+    check_model,
+    check_model_for_dry_run,
+    stops_run,
+    unchecked_note,
+)
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
 from voxcli.console import Say, printable
@@ -39,6 +43,7 @@ from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
 from voxcli.output.sinks import write_stdout
 from voxcli.output.summary import Summary
+from voxcli.pricing import PriceList, Pricing
 from voxcli.sources import Source
 from voxcli.transcript import Transcript
 
@@ -89,13 +94,20 @@ def _dry_run(
     items: list[inputs.InputItem],
     stdin: BinaryIO | None,
 ) -> None:
-    """``--dry-run``: what each input would send, the totals and the cost; no network."""
+    """``--dry-run``: what each input would send, the totals and the cost; no audio sent.
+
+    The model is checked as a run checks it, and its card says how much audio one request
+    holds, so the dry run plans the same parts a run would send."""
     from voxcli.commands.transcribe import dryrun
 
+    say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
+    guard = check_model_for_dry_run(env, settings, request.needs, quiet=request.quiet, say=say)
+    if guard.card is None and not request.quiet:
+        env.console.warn(unchecked_note(guard))
     split = SplitOptions(
         split_minutes=request.split_minutes,
         explicit=request.split_minutes is not None,
-        request_seconds=None,
+        request_seconds=guard.request_seconds(request.params.context_bias, len(request.speakers)),
         jobs=request.jobs,
     )
     rows = [
@@ -110,10 +122,11 @@ def _dry_run(
             limit=env.limits.max_upload_bytes,
             stdin=stdin if item.source.kind == "stdin" else None,
             temp_dir=env.temp_dir,
+            audio_track=request.audio_track,
         )
         for item in items
     ]
-    write_stdout(dryrun.dry_run_text(rows, settings.model, settings.prices), env.stdout)
+    write_stdout(dryrun.dry_run_text(rows, settings.model, PriceList(settings.prices)), env.stdout)
 
 
 def _sweep(env: Environment, request: TranscribeRequest) -> None:
@@ -141,7 +154,7 @@ def _transcribe(
     with common.open_api(settings, jobs=request.jobs) as api:
         api.report_retries(say)
         guard = check_model(env, api, settings, request.needs, quiet=request.quiet, say=say)
-        request_seconds = _request_seconds(guard.card, request)
+        request_seconds = guard.request_seconds(request.params.context_bias, len(request.speakers))
         if request.stream:
             source = items[0].source
             guard.call(
@@ -156,6 +169,7 @@ def _transcribe(
                 stdin=stdin if source.kind == "stdin" else None,
                 report=say,
                 request_seconds=request_seconds,
+                audio_track=request.audio_track,
             )
             return
         setup = TranscribeSetup(
@@ -173,19 +187,12 @@ def _transcribe(
             stdin=stdin,
             say=say,
             warn=console.warn,
+            audio_track=request.audio_track,
         )
         started = time.monotonic()
-        outcomes = _run(env, request, setup, guard, items)
-    _finish(env, request, outcomes, time.monotonic() - started)
-
-
-def _request_seconds(card: ModelCard | None, request: TranscribeRequest) -> float | None:
-    """The longest audio one request holds, after the bias terms' and the speaker
-    references' share of the context (each reference counted at its longest)."""
-    if card is None:
-        return None
-    references = math.ceil(LONGEST_SECONDS * AUDIO_TOKENS_PER_SECOND) * len(request.speakers)
-    return card.max_audio_seconds(estimate_bias_tokens(request.params.context_bias) + references)
+        pricing = Pricing(PriceList(settings.prices), request.params.model)
+        outcomes = _run(env, request, setup, guard, items, pricing)
+    _finish(env, request, outcomes, time.monotonic() - started, pricing)
 
 
 def _run(
@@ -194,6 +201,7 @@ def _run(
     setup: TranscribeSetup,
     guard: ModelGuard,
     items: list[inputs.InputItem],
+    pricing: Pricing,
 ) -> list[Outcome]:
     outputs, refused = _targets(items, request)
     sweep.sweep_part_files(target for paths in outputs for target in paths)
@@ -241,7 +249,7 @@ def _run(
 
     def on_outcome(outcome: Outcome) -> None:
         streak.record(outcome)
-        _announce(env, request, report, len(jobs), outcome)
+        _announce(env, request, report, len(jobs), outcome, pricing)
 
     try:
         return run_jobs(
@@ -327,6 +335,7 @@ def _announce(
     report: ReportWriter | None,
     total: int,
     outcome: Outcome,
+    pricing: Pricing,
 ) -> None:
     """Say what happened to one input as it happens: report line, then messages."""
     job, error = outcome.job, outcome.error
@@ -339,6 +348,8 @@ def _announce(
             error=_message(error) if error is not None else None,
             audio_seconds=Summary.audio_seconds_of(transcript),
             usage=transcript.usage if transcript is not None else None,
+            model=request.params.model,
+            cost=pricing.cost_of(transcript),
             elapsed=outcome.elapsed,
         )
     console = env.console
@@ -384,7 +395,11 @@ class FailureStreak:
 
 
 def _finish(
-    env: Environment, request: TranscribeRequest, outcomes: list[Outcome], elapsed: float
+    env: Environment,
+    request: TranscribeRequest,
+    outcomes: list[Outcome],
+    elapsed: float,
+    pricing: Pricing,
 ) -> None:
     """The summary, and the exit code: an input's own error when it was the only one."""
     stopper = next((o.error for o in outcomes if o.error and stops_run(o.error)), None)
@@ -392,7 +407,7 @@ def _finish(
         raise stopper
     if len(outcomes) == 1 and outcomes[0].error is not None:
         raise outcomes[0].error
-    summary = Summary.of(outcomes, elapsed)
+    summary = Summary.of(outcomes, elapsed, pricing)
     console = env.console
     if (request.verbose or env.stderr_isatty) and not request.quiet:
         console.info(summary.line())

@@ -1,0 +1,96 @@
+"""Estimated costs: a per-model price table in USD per audio minute.
+
+The built-in prices are Mistral's listed ones (:data:`PRICES_AS_OF`); the config file's
+``[prices]`` table overrides or extends them. Batch jobs are billed at
+:data:`BATCH_PRICE_FACTOR` of the listed price. Costs are estimates: Mistral's invoice
+is what counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from voxcli.transcript import Transcript
+
+PRICES_AS_OF = "2026-11"
+"""When :data:`DEFAULT_PRICES` were taken from Mistral's model pages."""
+
+DEFAULT_PRICES: Mapping[str, float] = {
+    # listed by Mistral (USD per audio minute)
+    "voxtral-mini-2602": 0.003,
+    "voxtral-mini-transcribe-realtime-2602": 0.006,
+    "voxtral-mini-transcribe-realtime-3-0": 0.008,  # Voxtral Mini Transcribe Realtime 3
+    # assumed: the same as the listed model of their kind
+    "voxtral-mini-latest": 0.003,
+    "voxtral-mini-transcribe-latest": 0.003,
+    "voxtral-mini-transcribe-3": 0.003,
+    "voxtral-mini-transcribe-3-0": 0.003,
+    "voxtral-small-transcribe-latest": 0.003,
+    "voxtral-small-transcribe-3": 0.003,
+    "voxtral-mini-transcribe-realtime-latest": 0.008,
+    "voxtral-mini-transcribe-realtime-3": 0.008,
+}
+"""Built-in prices in USD per audio minute, as of :data:`PRICES_AS_OF`."""
+
+BATCH_PRICE_FACTOR = 0.5
+"""Batch jobs are billed at half the listed price."""
+
+
+def price_of(model: str | None, overrides: Mapping[str, float]) -> float | None:
+    """USD per audio minute for ``model``: the config's price, else the built-in one."""
+    if model is None:
+        return None
+    if model in overrides:
+        return overrides[model]
+    return DEFAULT_PRICES.get(model)
+
+
+@dataclass(frozen=True)
+class PriceList:
+    """The prices a run estimates with: the config's table over the built-in one."""
+
+    overrides: Mapping[str, float]
+    factor: float = 1.0
+    """:data:`BATCH_PRICE_FACTOR` for batch jobs, else 1."""
+
+    def per_minute(self, *models: str | None) -> float | None:
+        """The price of the first of ``models`` that has one (the model asked for, then
+        the one the API says served it), with the batch factor applied."""
+        for model in models:
+            price = price_of(model, self.overrides)
+            if price is not None:
+                return price * self.factor
+        return None
+
+    def cost(self, seconds: float | None, *models: str | None) -> float | None:
+        """The estimated cost in USD of ``seconds`` of audio; None when either is unknown."""
+        price = self.per_minute(*models)
+        if seconds is None or price is None:
+            return None
+        return seconds / 60 * price
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """How a run's transcripts are priced: its price list and the model it asked for."""
+
+    prices: PriceList
+    model: str | None
+
+    def cost_of(self, transcript: Transcript | None) -> float | None:
+        """The estimated cost of ``transcript``: the audio the API billed (else the
+        audio's length) at the price of the model asked for (else of the model the API
+        says served it)."""
+        if transcript is None:
+            return None
+        usage = transcript.usage
+        seconds = usage.prompt_audio_seconds if usage is not None else None
+        if seconds is None:
+            seconds = transcript.duration
+        return self.prices.cost(seconds, self.model, transcript.model)
+
+
+def format_cost(usd: float | None) -> str:
+    """``$0.0123``, or ``unknown``."""
+    return f"${usd:.4f}" if usd is not None else "unknown"
