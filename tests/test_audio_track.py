@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 import soundfile
+from audio_factory import write_media
 from cli_runner import run_cli
 from fake_mistral import TEST_API_KEY
 
@@ -30,32 +29,14 @@ def make_tracks(
 ) -> Path:
     """A media file with one mono audio stream per ``(seconds, hertz)`` tone, in order,
     and a few colour frames a second of video."""
-    with av.open(str(path), "w") as out:
-        vstream = None
-        if video:
-            vstream = out.add_stream("mpeg4", rate=5)
-            vstream.width, vstream.height, vstream.pix_fmt = 64, 48, "yuv420p"
-        streams = [out.add_stream(codec, rate=RATE, layout="mono") for _ in tracks]
-        for stream, (seconds, hertz) in zip(streams, tracks, strict=True):
-            t = np.arange(round(seconds * RATE)) / RATE
-            samples = (0.5 * np.sin(2 * np.pi * hertz * t) * 32767).astype(np.int16)
-            for start in range(0, len(samples), 1024):
-                frame = av.AudioFrame.from_ndarray(
-                    samples[start : start + 1024].reshape(1, -1), format="s16", layout="mono"
-                )
-                frame.sample_rate = RATE
-                frame.pts = start
-                frame.time_base = Fraction(1, RATE)
-                out.mux(stream.encode(frame))
-            out.mux(stream.encode(None))
-        if vstream is not None:
-            for n in range(round(max(seconds for seconds, _ in tracks) * 5)):
-                image = np.full((48, 64, 3), (n * 40) % 255, dtype=np.uint8)
-                picture = av.VideoFrame.from_ndarray(image, format="rgb24")
-                picture.pts = n
-                out.mux(vstream.encode(picture))
-            out.mux(vstream.encode(None))
-    return path
+    tones = [
+        (0.5 * np.sin(2 * np.pi * hertz * np.arange(round(seconds * RATE)) / RATE) * 32767).astype(
+            np.int16
+        )
+        for seconds, hertz in tracks
+    ]
+    longest = max(seconds for seconds, _ in tracks)
+    return write_media(path, tones, video_seconds=longest if video else None, codec=codec)
 
 
 def pitch(samples: np.ndarray, rate: int) -> float:

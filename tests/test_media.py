@@ -5,13 +5,13 @@ SDK against the fake server; the files are made here with PyAV."""
 from __future__ import annotations
 
 import io
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import soundfile
+from audio_factory import write_media
 from cli_runner import run_cli
 
 DATA = Path(__file__).parent / "data"
@@ -27,32 +27,8 @@ def make_media(
     path: Path, seconds: float, *, video: bool, audio: bool = True, codec: str = "aac"
 ) -> Path:
     """A media file: a few colour frames a second and/or a mono speech track."""
-    with av.open(str(path), "w") as out:
-        vstream = astream = None
-        if video:
-            vstream = out.add_stream("mpeg4", rate=5)
-            vstream.width, vstream.height, vstream.pix_fmt = 64, 48, "yuv420p"
-        if audio:
-            astream = out.add_stream(codec, rate=16_000, layout="mono")
-        if astream is not None:
-            samples = (speech(seconds) * 32767).astype(np.int16)
-            for start in range(0, len(samples), 1024):
-                frame = av.AudioFrame.from_ndarray(
-                    samples[start : start + 1024].reshape(1, -1), format="s16", layout="mono"
-                )
-                frame.sample_rate = 16_000
-                frame.pts = start
-                frame.time_base = Fraction(1, 16_000)
-                out.mux(astream.encode(frame))
-            out.mux(astream.encode(None))
-        if vstream is not None:
-            for n in range(round(seconds * 5)):
-                image = np.full((48, 64, 3), (n * 40) % 255, dtype=np.uint8)
-                frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-                frame.pts = n
-                out.mux(vstream.encode(frame))
-            out.mux(vstream.encode(None))
-    return path
+    tracks = [(speech(seconds) * 32767).astype(np.int16)] if audio else []
+    return write_media(path, tracks, video_seconds=seconds if video else None, codec=codec)
 
 
 def sent_audio(request) -> soundfile.SoundFile:
