@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import inspect
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voxcli.audio.references import load_reference
 from voxcli.commands import common
@@ -298,9 +299,20 @@ class _Capture(threading.Thread):
             except concurrent.futures.TimeoutError:
                 if self.finished.is_set():  # the session ended while we waited
                     future.cancel()
+                    _discard_unstarted(put, self.loop)
                     return
             except (concurrent.futures.CancelledError, RuntimeError):
+                _discard_unstarted(put, self.loop)
                 return
+
+
+def _discard_unstarted(
+    coroutine: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop
+) -> None:
+    """Close a handed-over coroutine that a stopped loop will never run (no "never
+    awaited" warning); one the loop has started is the loop's to finish."""
+    if not loop.is_running() and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+        coroutine.close()
 
 
 def _install_stop_handlers(
