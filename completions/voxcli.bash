@@ -20,7 +20,7 @@ __voxcli_options() {
         'batch collect') choices='--output-dir -d --format -f --report --keep-uploads --wait --poll --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
         'batch list') choices='--remote --format -f --api-key-file --server-url --timeout --retries --debug --help -h' ;;
         'batch status') choices='--format -f --api-key-file --server-url --timeout --retries --quiet -q --debug --help -h' ;;
-        'batch submit') choices='--output-dir -d --model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --upload --audio-track --split-minutes --format -f --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --recursive -r --files-from --skip-existing --dry-run --retry-failed --timeout-hours --again --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
+        'batch submit') choices='--output-dir -d --model -m --language -l --timestamps -t --diarize --bias --bias-file --speaker --temperature --upload --audio-track --split-minutes --format -f --max-line-width --max-lines --max-cue-duration --min-cue-duration --max-chars-per-second --highlight-words --text-width --recursive -r --files-from --skip-existing --min-age --dry-run --retry-failed --timeout-hours --again --api-key-file --server-url --timeout --retries --jobs -j --verbose -v --quiet -q --debug --help -h' ;;
         'chat') choices='--prompt -p --system -s --model -m --temperature --max-tokens --upload-threshold --stream --no-stream --json --api-key-file --server-url --timeout --retries --verbose -v --quiet -q --debug --help -h' ;;
         'completion') choices='--help -h' ;;
         'completion install') choices='--help -h' ;;
@@ -102,6 +102,7 @@ __voxcli_option() {
         'batch submit|--recursive'|'batch submit|-r') kind=none choices='' ;;
         'batch submit|--files-from') kind=file choices='' ;;
         'batch submit|--skip-existing') kind=none choices='' ;;
+        'batch submit|--min-age') kind=text choices='' ;;
         'batch submit|--dry-run') kind=none choices='' ;;
         'batch submit|--retry-failed') kind=text choices='' ;;
         'batch submit|--timeout-hours') kind=text choices='' ;;

@@ -367,3 +367,37 @@ def test_skip_existing_leaves_out_inputs_already_written(work, api_env):
     assert (work / "out" / "a.txt").read_text() == "done before\n"
     listing = run_cli("batch", "list")
     assert "COLLECTED  2 input(s), 2 request(s) in 1 job(s)" in listing.stdout
+
+
+def test_files_still_being_written_are_left_out_until_a_later_submit(work, api_env):
+    old = os.stat(work / "in" / "a.wav").st_mtime - 3600
+    for path in (work / "in").rglob("*.*"):
+        os.utime(path, (old, old))
+    shutil.copyfile(DATA / "speech.wav", work / "in" / "fresh.wav")  # modified just now
+    result = run_cli("batch", "submit", "-r", "in", "-d", "out", limits=Limits())
+    name, _ = submitted(result)
+    assert "in/fresh.wav: left out, modified 0 s ago (--min-age 10 s)" in result.stderr
+    assert sorted(e["source"] for e in manifest(name)["inputs"]) == [
+        "in/a.wav", "in/c.flac", "in/sub/b.mp3",
+    ]  # fmt: skip
+    named = run_cli("batch", "submit", "in/fresh.wav", "-d", "out", "--min-age", "60", "-v")
+    assert named.exit_code == 0 and "left out" in named.stderr
+    assert "nothing to submit now: 1 input(s) still being written" in named.stderr
+    assert len(api_env.batch_jobs) == 1
+
+
+def test_skip_existing_leaves_out_what_a_pending_batch_will_write(work, api_env):
+    first, _ = submitted(run_cli("batch", "submit", "-r", "in", "-d", "out"))
+    shutil.copyfile(DATA / "speech.wav", work / "in" / "new.wav")
+    again = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing", "-v")
+    second, _ = submitted(again)
+    assert second != first
+    assert [e["source"] for e in manifest(second)["inputs"]] == ["in/new.wav"]
+    assert f"in/a.wav: skipped, batch {first} will write it" in again.stderr
+    nothing = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing", "-v")
+    assert nothing.exit_code == 0 and nothing.stdout == ""
+    assert "nothing to submit: every output exists or a batch will write it" in nothing.stderr
+    assert run_cli("batch", "collect").exit_code == 0
+    after = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing")
+    assert after.exit_code == 0 and after.stdout == ""  # written now: the outputs exist
+    assert len(api_env.batch_jobs) == 2

@@ -189,6 +189,25 @@ class BatchStore:
         with contextlib.suppress(OSError, UsageError):
             self.save_summary(replace(summary, jobs=jobs, checked_at=checked))
 
+    def pending_outputs(self) -> dict[str, str]:
+        """The outputs that submitted batches will write once collected: absolute output
+        path -> batch name, for every input of a job not collected yet."""
+        pending: dict[str, str] = {}
+        for summary in self.summaries():
+            if summary.phase != "submitted":
+                continue
+            waiting = {job for job in summary.jobs if not self.is_collected(summary.name, job)}
+            if not waiting:
+                continue
+            try:
+                manifest = self.manifest(summary.name)
+            except UsageError:
+                continue
+            for entry in manifest.inputs:
+                if entry.job in waiting:
+                    pending[os.path.abspath(entry.output)] = summary.name
+        return pending
+
     def find_submission(self, key: str) -> Summary | None:
         """The newest batch made from the same inputs and options, if any."""
         found = [s for s in self.summaries() if s.submission == key]

@@ -4,6 +4,7 @@ Each subcommand builds its request (:mod:`.request`, pure) and hands it to the m
 that runs it, imported only then (``voxcli batch --help`` loads no SDK and no audio code).
 """
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -160,16 +161,29 @@ def submit(
         bool,
         typer.Option(
             "--skip-existing",
-            help="Leave out inputs whose output file already exists.",
+            help="Leave out inputs whose output file already exists, or that a local batch "
+            "not collected yet will write.",
             rich_help_panel=INPUTS,
         ),
     ] = False,
+    min_age: Annotated[
+        float | None,
+        typer.Option(
+            "--min-age",
+            metavar="SECONDS",
+            help="Leave out local files modified less than SECONDS ago (still being "
+            "written) until a later submit (default: 10 for files found with -r or "
+            "--files-from, 0 for files named; env VOXCLI_MIN_AGE).",
+            show_default=False,
+            rich_help_panel=INPUTS,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
             "--dry-run",
             help="Show what would be uploaded and submitted (inputs, parts, bytes, audio "
-            "minutes); send nothing.",
+            "minutes, cost); send nothing.",
             rich_help_panel=BATCH,
         ),
     ] = False,
@@ -219,7 +233,11 @@ def submit(
     env: Environment = ctx.obj
     settings = common.connection_settings(env, common.ConnectionFlags.of(ctx.params), fmt=fmt)
     flags = SubmitFlags(
-        transcribe=shared_flags(ctx.params, text_width=text_width),
+        transcribe=replace(
+            shared_flags(ctx.params, text_width=text_width),
+            min_age=min_age,
+            min_age_env=env.environ.get("VOXCLI_MIN_AGE"),
+        ),
         dry_run=dry_run,
         retry_failed=retry_failed,
         timeout_hours=timeout_hours,

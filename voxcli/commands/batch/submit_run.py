@@ -38,6 +38,7 @@ from voxcli.engine.longform import SplitOptions
 from voxcli.engine.runner import Outcome
 from voxcli.env import Environment
 from voxcli.errors import ExitCode, UsageError, VoxcliError
+from voxcli.freshness import min_age_for, modified_ago
 from voxcli.output.progress import make_progress
 from voxcli.output.sinks import write_stdout
 from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList
@@ -56,7 +57,11 @@ class _Plan:
 def submit_all(env: Environment, request: SubmitRequest, settings: Settings) -> None:
     """Submit (or resume, or dry-run) ``request``; raise what decides the exit code."""
     store = BatchStore(env.state_dir)
-    plan = _retry_plan(env, store, request) if request.retry_failed else _fresh_plan(env, request)
+    plan = (
+        _retry_plan(env, store, request)
+        if request.retry_failed
+        else _fresh_plan(env, store, request)
+    )
     if plan is None:
         return
     options = plan.options
@@ -129,8 +134,10 @@ def _dry_run(
     write_stdout(text, env.stdout)
 
 
-def _fresh_plan(env: Environment, request: SubmitRequest) -> _Plan | None:
-    """The inputs of the command line, named as ``transcribe -d DIR`` names them."""
+def _fresh_plan(env: Environment, store: BatchStore, request: SubmitRequest) -> _Plan | None:
+    """The inputs of the command line, named as ``transcribe -d DIR`` names them; with
+    --skip-existing, less those whose output exists or a pending batch will write; less
+    files modified within --min-age."""
     tr = request.transcribe
     assert tr is not None and tr.output_dir is not None
     raws = list(tr.sources)
@@ -148,15 +155,30 @@ def _fresh_plan(env: Environment, request: SubmitRequest) -> _Plan | None:
     paths = targets.output_paths(items, output_dir, render.extension_of(tr.output_format))
     refused = targets.collisions(items, paths)
     cwd = Path.cwd()
+    pending = store.pending_outputs() if tr.skip_existing else {}
     planned: list[PlannedInput] = []
+    young = 0
     for index, (item, path) in enumerate(zip(items, paths, strict=True)):
         if index in refused:
             error = refused[index]
             env.console.input_error(item.source, error.message, error.hint)
             continue
-        if tr.skip_existing and path.exists():
+        if tr.skip_existing and (path.exists() or str(path) in pending):
             if tr.verbose and not tr.quiet:
-                env.console.info(f"{item.source}: skipped, {path} exists")
+                why = f"batch {pending[str(path)]} will write it" if str(path) in pending else ""
+                env.console.info(f"{item.source}: skipped, {why or f'{path} exists'}")
+            continue
+        min_age = min_age_for(tr.min_age, item.unattended, env.limits.min_age_seconds)
+        if (
+            item.source.path is not None
+            and (age := modified_ago(item.source.path, min_age)) is not None
+        ):
+            young += 1
+            if not tr.quiet:
+                env.console.warn(
+                    f"{item.source}: left out, modified {age:.0f} s ago (--min-age "
+                    f"{min_age:g} s): it may still be being written"
+                )
             continue
         rel = relative_output(item, PurePath(item.source.file_name).suffix, cwd).as_posix()
         planned.append(
@@ -175,8 +197,13 @@ def _fresh_plan(env: Environment, request: SubmitRequest) -> _Plan | None:
     if not planned:
         if refused:
             raise typer.Exit(ExitCode.FAILURE)
-        if tr.verbose or env.stderr_isatty:
-            env.console.info("nothing to submit: every output exists (--skip-existing)")
+        if (tr.verbose or env.stderr_isatty) and not tr.quiet:
+            env.console.info(
+                f"nothing to submit now: {young} input(s) still being written"
+                if young
+                else "nothing to submit: every output exists or a batch will write it "
+                "(--skip-existing)"
+            )
         return None
     return _Plan(options, tuple(planned), refused=len(refused))
 

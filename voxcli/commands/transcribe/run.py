@@ -7,10 +7,9 @@ and the exit code.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -38,6 +37,7 @@ from voxcli.engine.runner import Job, JobContext, NotNow, Outcome, Produced, Run
 from voxcli.engine.streaming import stream_source
 from voxcli.env import Environment
 from voxcli.errors import ApiError, ExitCode, VoxcliError
+from voxcli.freshness import FileStamp, min_age_for, modified_ago
 from voxcli.output import sweep
 from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
@@ -51,8 +51,6 @@ SHORT_AUDIO_RATIO = 0.8
 SHORT_AUDIO_SECONDS = 2.0
 """The API heard "much less" than a file's header says when it is below this share of it
 and this many seconds short (MP3 durations are estimates; a second or so is noise)."""
-FUTURE_MTIME_SECONDS = 3600.0
-"""A file modified this far in the future has a wrong clock, not a writer: not unstable."""
 
 UNREACHABLE_STREAK = 3
 """Inputs in a row that could not reach the API before a run stops starting new ones."""
@@ -209,7 +207,9 @@ def _run(
         Job(item.source, paths, refused.get(index))
         for index, (item, paths) in enumerate(zip(items, outputs, strict=True))
     ]
-    ages = [_min_age(request, item, env.limits.min_age_seconds) for item in items]
+    ages = [
+        min_age_for(request.min_age, item.unattended, env.limits.min_age_seconds) for item in items
+    ]
     fmt, options = request.output_format, request.render
     say, warn = setup.say, env.console.warn
     # Several text transcripts on stdout: each after a `==> NAME <==` header (as `head`
@@ -226,7 +226,7 @@ def _run(
     def work(job: Job, context: JobContext) -> Produced:
         before = _stable(job.source, ages[context.index])
         transcript = guard.call(transcribe_source, setup, job.source, context)
-        if before is not None and _changed(job.source, before):
+        if before is not None and job.source.path and before.changed(job.source.path):
             raise NotNow("it changed while it was transcribed; retried next run")
         _check_heard(transcript, warn)
         texts = []
@@ -271,48 +271,15 @@ def _run(
             report.close()
 
 
-def _min_age(request: TranscribeRequest, item: inputs.InputItem, default: float) -> float:
-    """How old a local file must be to be taken: --min-age (or VOXCLI_MIN_AGE) for every
-    file, else the environment's default for files found in directories or lists."""
-    if request.min_age is not None:
-        return request.min_age
-    return default if item.unattended else 0.0
-
-
-@dataclass(frozen=True)
-class _Stamp:
-    """What a file looked like when its work began."""
-
-    size: int
-    mtime_ns: int
-
-
-def _stable(source: Source, min_age: float) -> _Stamp | None:
+def _stable(source: Source, min_age: float) -> FileStamp | None:
     """:class:`NotNow` if the file was modified less than ``min_age`` seconds ago, else
     its stamp, to check it did not change meanwhile. None (no checks) with ``min_age`` 0,
     for stdin and URLs, and for a file that is gone (its own error comes with reading it)."""
     if min_age <= 0 or source.kind != "file" or source.path is None:
         return None
-    try:
-        st = os.stat(source.path)
-    except OSError:
-        return None
-    age = time.time() - st.st_mtime
-    if -FUTURE_MTIME_SECONDS < age < min_age:
-        raise NotNow(
-            f"modified {max(age, 0.0):.0f} s ago (--min-age {min_age:g} s); retried next run"
-        )
-    return _Stamp(st.st_size, st.st_mtime_ns)
-
-
-def _changed(source: Source, before: _Stamp) -> bool:
-    """The file is not what it was when its work began (still being written)."""
-    assert source.path is not None
-    try:
-        st = os.stat(source.path)
-    except OSError:
-        return True
-    return (st.st_size, st.st_mtime_ns) != (before.size, before.mtime_ns)
+    if (age := modified_ago(source.path, min_age)) is not None:
+        raise NotNow(f"modified {age:.0f} s ago (--min-age {min_age:g} s); retried next run")
+    return FileStamp.of(source.path)
 
 
 def _check_heard(transcript: Transcript, warn: Say) -> None:
