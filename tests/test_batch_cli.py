@@ -204,7 +204,13 @@ def test_more_requests_than_a_job_holds_are_split_into_several_jobs(work, api_en
     for n in range(2):
         shutil.copyfile(DATA / "speech.wav", work / "in" / f"extra{n}.wav")
     result = run_cli(
-        "batch", "submit", "-r", "in", "-d", "out", limits=Limits(max_batch_requests=2)
+        "batch",
+        "submit",
+        "-r",
+        "in",
+        "-d",
+        "out",
+        limits=Limits(max_batch_requests=2, min_age_seconds=0),
     )
     name, jobs = submitted(result)
     assert len(jobs) == 3
@@ -280,7 +286,7 @@ def test_a_job_without_a_manifest_is_collected_by_its_custom_ids(work, api_env):
 def test_input_files_carry_big_jobs_and_are_deleted_after_collect(work, api_env, tmp_path):
     urls = [f"https://media.example.com/show/ep{n:04d}.mp3" for n in range(1001)]
     (work / "list.txt").write_text("\n".join(urls) + "\n")
-    limits = Limits(max_upload_bytes=60_000)
+    limits = Limits(max_upload_bytes=60_000, min_age_seconds=0)
     result = run_cli("batch", "submit", "--files-from", "list.txt", "-d", "out", limits=limits)
     _, [job_id] = submitted(result)
     job = api_env.batch_jobs[job_id]

@@ -26,7 +26,6 @@ from voxcli.catalog.cache import (
     Unchecked,
     cache_path,
     cached_model_ids,
-    write_atomically,
 )
 from voxcli.catalog.card import (
     ModelCard,
@@ -51,7 +50,8 @@ from voxcli.catalog.listing import (
     models_json,
     render_table,
 )
-from voxcli.errors import ApiError, AuthError, ExitCode, UsageError
+from voxcli.errors import ApiError, AuthError, ExitCode, InputError, UsageError
+from voxcli.output.sinks import write_atomic
 
 CARDS = tuple(parse_cards(default_catalogue().values()))
 WHERE = "http://fake"
@@ -749,8 +749,8 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
-        write_atomically(target, "{}")
+    with pytest.raises(InputError, match="disk full"):
+        write_atomic(target, "{}", private=True)
     assert list(target.parent.iterdir()) == []
     cat = ModelCatalog(tmp_path, WHERE, Fetcher(), now=Clock())
     assert cat.lookup("voxtral-mini-latest") == card("voxtral-mini-2602")
@@ -761,7 +761,7 @@ def test_an_existing_file_is_replaced_whole(tmp_path):
     target = tmp_path / "models" / "x.json"
     target.parent.mkdir()
     target.write_text("old and long " * 100)
-    write_atomically(target, '{"new": 1}')
+    write_atomic(target, '{"new": 1}', private=True)
     assert target.read_text() == '{"new": 1}'
     assert [p.name for p in target.parent.iterdir()] == ["x.json"]
 
@@ -871,23 +871,32 @@ def test_name_lists_are_written_atomically_and_their_failure_is_no_error(tmp_pat
     import voxcli.catalog.cache as cache_module
 
     written: list[str] = []
-    real = cache_module.write_atomically
+    real = cache_module.write_atomic
 
-    def spy(path: Path, text: str) -> None:
+    def spy(path: Path, text: str, *, private: bool = False) -> None:
+        assert private
         written.append(path.name)
-        real(path, text)
+        real(path, text, private=private)
 
-    monkeypatch.setattr(cache_module, "write_atomically", spy)
+    monkeypatch.setattr(cache_module, "write_atomic", spy)
     catalog(tmp_path, Fetcher(), Clock()).cards()
     assert sorted(written[1:]) == ["names-chat.txt", "names-offline.txt", "names-realtime.txt"]
 
-    def fail(path: Path, text: str) -> None:
+    def fail(path: Path, text: str, *, private: bool = False) -> None:
         if path.name.startswith("names-"):
-            raise OSError("disk full")
-        real(path, text)
+            raise InputError(f"cannot write {path}: disk full")
+        real(path, text, private=private)
 
-    monkeypatch.setattr(cache_module, "write_atomically", fail)
+    monkeypatch.setattr(cache_module, "write_atomic", fail)
     fetch = Fetcher([card("voxtral-mini-2602")])
     fresh = catalog(tmp_path, fetch, Clock(), server="http://other")
     assert fresh.lookup("voxtral-mini-2602") == card("voxtral-mini-2602")  # no error
     assert fresh.path.is_file()
+
+
+def test_the_cache_is_private(tmp_path):
+    cat = catalog(tmp_path, Fetcher(), Clock())
+    cat.cards()
+    assert cat.path.stat().st_mode & 0o777 == 0o600
+    assert cat.path.parent.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in cat.path.parent.iterdir())

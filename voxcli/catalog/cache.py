@@ -21,8 +21,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +30,8 @@ from typing import Any
 
 from voxcli.catalog.card import ModelCard, find_card, parse_cards
 from voxcli.catalog.kinds import KINDS, Kind
-from voxcli.errors import ApiError
+from voxcli.errors import ApiError, InputError
+from voxcli.output.sinks import write_atomic
 
 CACHE_VERSION = 1
 CACHE_TTL_SECONDS = 24 * 60 * 60
@@ -89,7 +88,7 @@ def write_name_lists(cache_dir: Path) -> None:
                 continue
         except (OSError, UnicodeDecodeError):
             pass
-        write_atomically(path, text)
+        write_atomic(path, text, private=True)
 
 
 class ModelCatalog:
@@ -180,7 +179,7 @@ class ModelCatalog:
             self._cards, self._failure = None, exc
             return
         self._cards, self._failure = cards, None
-        with contextlib.suppress(OSError):  # the cache is only a saving
+        with contextlib.suppress(OSError, InputError):  # the cache is only a saving
             self._store(cards)
 
     def _store(self, cards: tuple[ModelCard, ...]) -> None:
@@ -191,25 +190,8 @@ class ModelCatalog:
             "cards": [card.to_json() for card in cards],
         }
         self._cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as parts
-        write_atomically(self.path, json.dumps(entry))  # ASCII: lone surrogates too
+        write_atomic(self.path, json.dumps(entry), private=True)  # ASCII: lone surrogates too
         write_name_lists(self._cache_dir)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory; the
-    temporary file is removed if anything fails. Directories are made private."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:16]}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
 
 
 def _server_key(server_url: str | None) -> str:

@@ -30,15 +30,17 @@ def _new_file_mode(path: Path) -> int:
         return 0o666 & ~_UMASK
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write *text* (UTF-8) to *path* via a temporary file beside it and a rename.
+def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Write *text* (UTF-8) to *path* via a temporary file beside it and a rename; an
+    :class:`InputError` naming *path* when that fails.
 
     A reader never sees half a file, and an interrupted run leaves the old file
-    (or nothing) in place, never a truncated one.
+    (or nothing) in place, never a truncated one. ``private``: missing directories are
+    made 0700 and the file is 0600 (caches of what the user transcribed).
     """
     directory = path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700 if private else 0o777, parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create directory {directory}: {exc.strerror}") from None
     try:
@@ -51,7 +53,8 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, _new_file_mode(path))  # mkstemp creates 0600
+        if not private:
+            os.chmod(tmp, _new_file_mode(path))  # mkstemp creates 0600
         os.replace(tmp, path)
         _fsync_directory(directory)
     except BaseException as exc:
