@@ -48,4 +48,4 @@ def test_audio_track_is_offered_where_audio_is_decoded(command):
     text = " ".join(run_cli(*command, "--help").stdout.replace("│", " ").split())
     assert "--audio-track N" in text
     assert "counting audio streams only, from 0" in text
-    assert "For local files and stdin" in text
+    assert "Not for URLs that the API fetches itself" in text

@@ -43,9 +43,8 @@ AudioTrackOpt = Annotated[
         min=0,
         metavar="N",
         help="Use the Nth audio stream of videos and other multi-track files, counting "
-        "audio streams only, from 0 (default: the first). For local files and stdin (a URL "
-        "the API fetches itself is refused). From a file with several, only that stream is "
-        "sent, decoded and re-encoded.",
+        "audio streams only, from 0 (default: the first); only that stream is decoded and "
+        "sent. Not for URLs that the API fetches itself.",
         show_default=False,
         rich_help_panel=REQUEST,
     ),
