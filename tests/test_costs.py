@@ -129,7 +129,7 @@ def test_without_a_card_the_dry_run_says_what_it_could_not_plan(work, monkeypatc
     make_tone_wav(work / "one.wav", 6.0)
     result = run_cli("transcribe", "one.wav", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "not checked: the model list is unavailable (no API key to read it with)" in (
+    assert "not checked: the model list is unavailable (no Mistral API key found)" in (
         result.stderr
     )
     assert "not by what one request holds" in result.stderr

@@ -113,8 +113,8 @@ def check_model_for_dry_run(
     def fetch() -> Sequence[ModelCard]:
         try:
             settings.require_key()
-        except AuthError:
-            raise ApiError("no API key to read it with") from None
+        except AuthError as exc:  # the list is read with the key; the dry run needs none
+            raise ApiError(exc.message) from None
         with open_api(replace(settings, retries=0), jobs=1) as api:
             return api.list_models()
 
