@@ -407,3 +407,29 @@ def test_skip_existing_leaves_out_what_a_pending_batch_will_write(work, api_env)
     after = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing")
     assert after.exit_code == 0 and after.stdout == ""  # written now: the outputs exist
     assert len(api_env.batch_jobs) == 2
+
+
+def test_skip_existing_knows_which_job_of_a_batch_is_collected(work, api_env):
+    name, jobs = submitted(
+        run_cli(
+            "batch", "submit", "-r", "in", "-d", "out",
+            limits=Limits(max_batch_requests=2, min_age_seconds=0),
+        )
+    )  # fmt: skip
+    assert len(jobs) == 2
+    assert run_cli("batch", "collect", jobs[0]).exit_code == 0  # one job written, one pending
+    again = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing", "-v")
+    assert again.exit_code == 0 and again.stdout == ""
+    skipped = [line for line in again.stderr.splitlines() if "skipped" in line]
+    assert sum(f"batch {name} will write it" in line for line in skipped) == 1
+    assert sum("exists" in line for line in skipped) == 2
+
+
+def test_skip_existing_refuses_to_guess_past_a_damaged_manifest(work, api_env):
+    name, _ = submitted(run_cli("batch", "submit", "-r", "in", "-d", "out"))
+    (batches() / name / "manifest.json").write_text("{broken")
+    result = run_cli("batch", "submit", "-r", "in", "-d", "out", "--skip-existing")
+    assert result.exit_code == 2
+    assert f"cannot read the manifest of batch {name}" in result.stderr
+    assert "so what it will write is not known" in result.stderr
+    assert len(api_env.batch_jobs) == 1

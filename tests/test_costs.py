@@ -4,6 +4,7 @@ of ``transcribe`` and ``batch submit``; and dry runs that plan by the model's ca
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from audio_factory import make_tone_wav
 from cli_runner import run_cli
 from fake_models import model_card, transcription_capabilities
 
+from voxcli.env import Limits
 from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList, price_of
 
 DATA = Path(__file__).parent / "data"
@@ -190,3 +192,69 @@ def test_batch_collect_reports_the_cost_at_batch_prices(work, api_env):
         assert record["estimated_cost_usd"] == round(seconds / 60 * 0.0015, 6)
     total = sum(r["usage"]["prompt_audio_seconds"] for r in lines) / 60 * 0.0015
     assert f"(about ${total:.4f})" in collect.stderr
+
+
+def test_a_price_set_under_the_models_id_counts_for_its_alias(work, api_env, monkeypatch):
+    config = work / "config.toml"
+    config.write_text('[prices]\n"voxtral-mini-transcribe-3-0" = 0.6\n')
+    monkeypatch.setenv("VOXCLI_CONFIG", str(config))
+    make_tone_wav(work / "one.wav", 6.0)  # default model: voxtral-mini-transcribe-latest
+    dry = run_cli("transcribe", "one.wav", "--dry-run")
+    assert "(at $0.6/min)" in dry.stdout, dry.output
+    run = run_cli("transcribe", "one.wav", "--report", "r.jsonl", "-v")
+    assert run.exit_code == 0, run.output
+    [record] = records(work / "r.jsonl")
+    seconds = record["usage"]["prompt_audio_seconds"]
+    assert record["estimated_cost_usd"] == round(seconds / 60 * 0.6, 6)
+    api_env.batch_step_seconds = 0
+    (work / "in").mkdir()
+    make_tone_wav(work / "in" / "b.wav", 6.0)
+    assert run_cli("batch", "submit", "in/b.wav", "-d", "out").exit_code == 0
+    collect = run_cli("batch", "collect", "--report", "b.jsonl")
+    assert collect.exit_code == 0, collect.output
+    [batch] = records(work / "b.jsonl")
+    assert batch["estimated_cost_usd"] == round(seconds / 60 * 0.3, 6)  # batch: half
+
+
+def test_the_dry_run_shows_what_a_run_would_skip(work, api_env):
+    (work / "in").mkdir()
+    make_tone_wav(work / "in" / "done.wav", 6.0)
+    make_tone_wav(work / "in" / "new.wav", 6.0)
+    old = os.stat(work / "in" / "done.wav").st_mtime - 3600
+    os.utime(work / "in" / "done.wav", (old, old))
+    (work / "out").mkdir()
+    (work / "out" / "done.txt").write_text("earlier\n")
+    dry = run_cli(
+        "transcribe", "-r", "in", "-d", "out", "--skip-existing", "--dry-run", limits=Limits()
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "in/done.wav: skipped, " in dry.stdout and "done.txt exists" in dry.stdout
+    assert "in/new.wav: skipped, modified 0 s ago (--min-age 10 s)" in dry.stdout
+    assert "would send 0 input(s) as 0 request(s)" in dry.stdout
+    assert "; 2 skipped; no audio was sent" in dry.stdout
+
+
+def test_the_dry_run_waits_for_the_model_list_at_most_its_limit(work, api_env, monkeypatch):
+    monkeypatch.setattr("voxcli.commands.modelcheck.DRY_RUN_LOOKUP_SECONDS", 0.5)
+    api_env.slow_next(30.0, path="/v1/models")
+    make_tone_wav(work / "one.wav", 6.0)
+    result = run_cli("transcribe", "one.wav", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "not checked" in result.stderr and "one.wav: 1 request" in result.stdout
+    assert len(api_env.models_requests()) == 1  # no retry
+
+
+def test_the_dry_run_uses_an_expired_model_list_when_it_cannot_read_a_new_one(
+    work, api_env, monkeypatch
+):
+    add_small_context_model(api_env)
+    make_tone_wav(work / "long.wav", 61.0, silence_at=SILENCES)
+    assert run_cli("models").exit_code == 0
+    [cache] = (Path(os.environ["XDG_CACHE_HOME"]) / "voxcli" / "models").glob("*.json")
+    entry = json.loads(cache.read_text())
+    entry["fetched_at"] -= 3 * 24 * 3600
+    cache.write_text(json.dumps(entry))
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    dry = run_cli("transcribe", "long.wav", "--dry-run", "--model", SMALL_MODEL)
+    assert dry.exit_code == 0, dry.output
+    assert "not checked" not in dry.stderr and "cut into" in dry.stdout

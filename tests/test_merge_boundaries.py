@@ -79,6 +79,16 @@ def test_a_short_leftover_at_a_parts_start_is_joined_backwards():
     ]
 
 
+def test_the_shortest_piece_follows_the_users_minimum_cue_duration():
+    parts = [
+        (0.0, 10.0, part(seg("We talk about", 2.0, 8.0), seg("the American", 8.6, 9.8))),
+        (10.0, 20.0, part(seg("Revolution today.", 0.3, 2.0))),
+    ]
+    assert len(merge_parts(parts).segments) == 3  # 1.2 s: long enough by default
+    longer = merge_parts(parts, short_seconds=1.5)  # --min-cue-duration 1.5
+    assert spans(longer)[1] == ("the American Revolution today.", 8.6, 12.0)
+
+
 def test_no_join_across_a_speaker_change():
     for first, second in [("speaker_1", "speaker_2"), (None, "speaker_1"), ("speaker_1", None)]:
         merged = merge_parts(

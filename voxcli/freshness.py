@@ -42,6 +42,7 @@ class FileStamp:
 
     @classmethod
     def of(cls, path: Path) -> FileStamp | None:
+        """The file's size and modification time now; None when it cannot be read."""
         try:
             st = os.stat(path)
         except OSError:

@@ -55,12 +55,14 @@ class PriceList:
     """:data:`BATCH_PRICE_FACTOR` for batch jobs, else 1."""
 
     def per_minute(self, *models: str | None) -> float | None:
-        """The price of the first of ``models`` that has one (the model asked for, then
-        the one the API says served it), with the batch factor applied."""
-        for model in models:
-            price = price_of(model, self.overrides)
-            if price is not None:
-                return price * self.factor
+        """The price of ``models``, names of one model (the name asked for, its card's id
+        and aliases, the one the API says served it), with the batch factor applied: the
+        config's price under any of the names first, else the built-in one."""
+        names = [model for model in models if model is not None]
+        for table in (self.overrides, DEFAULT_PRICES):
+            for name in names:
+                if name in table:
+                    return table[name] * self.factor
         return None
 
     def cost(self, seconds: float | None, *models: str | None) -> float | None:
@@ -73,22 +75,32 @@ class PriceList:
 
 @dataclass(frozen=True)
 class Pricing:
-    """How a run's transcripts are priced: its price list and the model it asked for."""
+    """How a run's audio is priced: its price list and the model it asked for."""
 
     prices: PriceList
     model: str | None
+    aliases: tuple[str, ...] = ()
+    """The model's other names (its card's id and aliases): a price set under any is used."""
+
+    def per_minute(self, served: str | None = None) -> float | None:
+        """USD per audio minute; ``served``: the model the API says answered."""
+        return self.prices.per_minute(self.model, *self.aliases, served)
+
+    def cost(self, seconds: float | None, served: str | None = None) -> float | None:
+        """The estimated cost in USD of ``seconds`` of audio; None when either is unknown."""
+        return self.prices.cost(seconds, self.model, *self.aliases, served)
 
     def cost_of(self, transcript: Transcript | None) -> float | None:
         """The estimated cost of ``transcript``: the audio the API billed (else the
-        audio's length) at the price of the model asked for (else of the model the API
-        says served it)."""
+        audio's length) at the model's price (else that of the model the API says
+        served it)."""
         if transcript is None:
             return None
         usage = transcript.usage
         seconds = usage.prompt_audio_seconds if usage is not None else None
         if seconds is None:
             seconds = transcript.duration
-        return self.prices.cost(seconds, self.model, transcript.model)
+        return self.cost(seconds, transcript.model)
 
 
 def format_cost(usd: float | None) -> str:

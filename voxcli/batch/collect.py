@@ -243,7 +243,12 @@ class _Collect:
             (s, e, replace(a, duration=e - s)) for (s, e), a in zip(spans, answers, strict=True)
         ]
         total = spans[-1][1] if spans else entry.duration
-        return merge_parts(parts, source=entry.source, duration=total)
+        return merge_parts(
+            parts,
+            source=entry.source,
+            duration=total,
+            short_seconds=self.manifest.options.render.min_cue_duration,
+        )
 
     def _not_run(self) -> NotRun:
         info = self.info

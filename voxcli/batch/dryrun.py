@@ -19,7 +19,7 @@ from voxcli.batch.upload import PlannedInput
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
-from voxcli.pricing import PriceList, format_cost
+from voxcli.pricing import Pricing, format_cost
 from voxcli.sizes import clock, format_size
 
 
@@ -68,11 +68,10 @@ def plan_uploads(
     return rows
 
 
-def dry_run_text(
-    rows: Sequence[PlannedUpload], model: str, max_requests: int, prices: PriceList
-) -> str:
+def dry_run_text(rows: Sequence[PlannedUpload], max_requests: int, pricing: Pricing) -> str:
     """The lines ``--dry-run`` prints: one per input, then the totals and the cost
-    (``prices`` at batch rates)."""
+    (``pricing`` at batch rates)."""
+    model = pricing.model
     usable = [row for row in rows if row.error is None]
     lines = []
     for row in rows:
@@ -89,7 +88,7 @@ def dry_run_text(
         size = ("at most " if row.upper_bound else "") + format_size(row.bytes)
         length = ""
         if row.seconds is not None:
-            length = f", {clock(row.seconds)}, about {format_cost(prices.cost(row.seconds, model))}"
+            length = f", {clock(row.seconds)}, about {format_cost(pricing.cost(row.seconds))}"
         lines.append(f"{head}: {what}, {size} to upload{length}")
     requests = sum(row.requests for row in usable)
     counts = [(i, row.requests) for i, row in enumerate(usable)]
@@ -97,7 +96,9 @@ def dry_run_text(
     total_bytes = sum(row.bytes for row in usable)
     seconds = sum(row.seconds or 0.0 for row in usable)
     bound = "at most " if any(row.upper_bound for row in usable) else ""
-    price = prices.per_minute(model)
+    urls = sum(row.seconds is None for row in usable)
+    note = f" ({urls} input(s) of unknown length not counted)" if urls else ""
+    price = pricing.per_minute()
     rate = (
         f"at ${price:g}/min, batch price"
         if price is not None
@@ -106,7 +107,7 @@ def dry_run_text(
     lines.append(
         f"would submit {len(usable)} input(s) as {requests} request(s) in {jobs} job(s) "
         f"to {model}: {bound}{format_size(total_bytes)} to upload, {seconds / 60:.2f} audio "
-        f"minutes (URLs not counted); estimated cost {format_cost(prices.cost(seconds, model))} "
+        f"minutes{note}; estimated cost {format_cost(pricing.cost(seconds))} "
         f"({rate}); nothing was uploaded or submitted"
     )
     return "\n".join(lines) + "\n"

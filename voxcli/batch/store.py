@@ -190,8 +190,9 @@ class BatchStore:
             self.save_summary(replace(summary, jobs=jobs, checked_at=checked))
 
     def pending_outputs(self) -> dict[str, str]:
-        """The outputs that submitted batches will write once collected: absolute output
-        path -> batch name, for every input of a job not collected yet."""
+        """The outputs that submitted batches will write once collected: real output path
+        -> batch name, for every input of a job not collected yet. A manifest that cannot
+        be read is a UsageError: what its batch will write is not known."""
         pending: dict[str, str] = {}
         for summary in self.summaries():
             if summary.phase != "submitted":
@@ -201,11 +202,15 @@ class BatchStore:
                 continue
             try:
                 manifest = self.manifest(summary.name)
-            except UsageError:
-                continue
+            except UsageError as exc:
+                raise UsageError(
+                    f"{exc.message}, so what it will write is not known",
+                    hint=f"repair or remove {self.path(summary.name)}, or submit without "
+                    "--skip-existing",
+                ) from None
             for entry in manifest.inputs:
                 if entry.job in waiting:
-                    pending[os.path.abspath(entry.output)] = summary.name
+                    pending[os.path.realpath(entry.output)] = summary.name
         return pending
 
     def find_submission(self, key: str) -> Summary | None:

@@ -91,6 +91,15 @@ def write_name_lists(cache_dir: Path) -> None:
         write_atomic(path, text, private=True)
 
 
+def cached_card(cache_dir: Path, server_url: str | None, name: str) -> ModelCard | None:
+    """The card named ``name`` in the server's cache file, however old; never fetched (for
+    a model's other names, which an old card knows as well)."""
+    entry = _read_entry(cache_path(cache_dir, server_url))
+    if entry is None or entry[0] != _server_key(server_url):
+        return None
+    return find_card(entry[2], name)
+
+
 class ModelCatalog:
     """The cards of one server: from the cache file while it is fresh, else fetched.
 
@@ -107,6 +116,7 @@ class ModelCatalog:
         *,
         now: Callable[[], float] = time.time,
         ttl_seconds: float = CACHE_TTL_SECONDS,
+        expired_will_do: bool = False,
     ) -> None:
         self.path = cache_path(cache_dir, server_url)
         self._cache_dir = cache_dir
@@ -118,6 +128,8 @@ class ModelCatalog:
         self._cards: tuple[ModelCard, ...] | None = None
         self._failure: ApiError | None = None
         self._fetched = False  # fetched by this instance (not read from the file)
+        self._expired_will_do = expired_will_do
+        self._expired: tuple[ModelCard, ...] | None = None
 
     def lookup(self, name: str) -> ModelCard | Unchecked | None:
         """The card named ``name`` (id or alias); None if the server does not list it;
@@ -169,6 +181,8 @@ class ModelCatalog:
             if server == self._server and 0 <= age < self._ttl:
                 self._cards = cards
                 return
+            if server == self._server and self._expired_will_do:
+                self._expired = cards
         self._fetch()
 
     def _fetch(self) -> None:
@@ -176,6 +190,9 @@ class ModelCatalog:
         try:
             cards = tuple(self._fetch_cards())
         except ApiError as exc:
+            if self._expired is not None:  # an old list beats none (a dry run's plan)
+                self._cards, self._failure = self._expired, None
+                return
             self._cards, self._failure = None, exc
             return
         self._cards, self._failure = cards, None

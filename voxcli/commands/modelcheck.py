@@ -10,7 +10,7 @@ refreshing the cached catalogue, which was evidently out of date.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import ParamSpec, TypeVar
 
@@ -31,6 +31,10 @@ from voxcli.config import Settings
 from voxcli.console import Say, silent
 from voxcli.env import Environment
 from voxcli.errors import ApiError, AuthError, VoxcliError
+from voxcli.pricing import PriceList, Pricing
+
+DRY_RUN_LOOKUP_SECONDS = 10.0
+"""The longest a dry run waits for the model list (sent once, without retries)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,6 +64,11 @@ class ModelGuard:
             return None
         references = math.ceil(LONGEST_SECONDS * AUDIO_TOKENS_PER_SECOND) * speakers
         return self.card.max_audio_seconds(estimate_bias_tokens(context_bias) + references)
+
+    def pricing(self, prices: Mapping[str, float], factor: float = 1.0) -> Pricing:
+        """How this run's audio is priced: ``prices`` (the config's) by the model's name or
+        any other name on its card."""
+        return Pricing(PriceList(prices, factor), self.model, self.card.names if self.card else ())
 
     def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)``, with a refusal about the model translated."""
@@ -107,18 +116,20 @@ def check_model_for_dry_run(
     env: Environment, settings: Settings, needs: Needs, *, quiet: bool = False, say: Say = silent
 ) -> ModelGuard:
     """:func:`check_model` for ``--dry-run``: the cached catalogue, else one models request
-    sent once, without retries (never any audio). Without an API key the catalogue is
-    only read from the cache; when it cannot be read the card is unknown (None)."""
+    sent once, without retries, waiting at most :data:`DRY_RUN_LOOKUP_SECONDS` (never any
+    audio). Without an API key, or when that request fails, an expired cache is used;
+    without one either the card is unknown (None)."""
 
     def fetch() -> Sequence[ModelCard]:
         try:
             settings.require_key()
         except AuthError as exc:  # the list is read with the key; the dry run needs none
             raise ApiError(exc.message) from None
-        with open_api(replace(settings, retries=0), jobs=1) as api:
+        quick = replace(settings, retries=0, timeout=min(settings.timeout, DRY_RUN_LOOKUP_SECONDS))
+        with open_api(quick, jobs=1) as api:
             return api.list_models()
 
-    catalog = ModelCatalog(env.cache_dir, settings.server_url, fetch)
+    catalog = ModelCatalog(env.cache_dir, settings.server_url, fetch, expired_will_do=True)
     return _checked(env, catalog, settings.model, needs, quiet=quiet, say=say)
 
 

@@ -24,7 +24,7 @@ from voxcli.api.uploads import UploadCallback
 from voxcli.audio.parts import PartFile, cut_into_parts
 from voxcli.console import Say
 from voxcli.engine.cache import PartCache, part_key
-from voxcli.engine.merge import merge_parts
+from voxcli.engine.merge import SHORT_SEGMENT_SECONDS, merge_parts
 from voxcli.engine.scheduler import Priority, Scheduler, Task
 from voxcli.errors import InputError, VoxcliError
 from voxcli.sizes import clock, format_size
@@ -58,6 +58,9 @@ class SplitOptions:
     request_seconds: float | None = None
     cache_dir: Path | None = None
     jobs: int = 4
+    short_piece_seconds: float = SHORT_SEGMENT_SECONDS
+    """A piece of a sentence cut at a part boundary shorter than this (the shortest cue,
+    --min-cue-duration) is joined to the rest of it when the parts are merged."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,12 @@ def transcribe_in_parts(
         (start, end, replace(answer, duration=end - start)) for start, end, answer in results
     ]
     total = results[-1][1] if results else info.duration
-    return merge_parts(transcripts, source=str(source), duration=total)
+    return merge_parts(
+        transcripts,
+        source=str(source),
+        duration=total,
+        short_seconds=job.options.short_piece_seconds,
+    )
 
 
 def _warn_mixed_models(source: Source, answers: list[Transcript], warn: Say) -> None:

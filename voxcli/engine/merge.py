@@ -21,13 +21,15 @@ def merge_parts(
     *,
     source: str | None = None,
     duration: float | None = None,
+    short_seconds: float = SHORT_SEGMENT_SECONDS,
 ) -> Transcript:
     """Merge ``(start, end, transcript)`` parts, each timed from its own start, into one.
 
     Times are shifted by each part's start and kept inside the part's range; segments and
     words come out in order and never overlap (a stretch that would overlap the one before
     starts where that one ends). A sentence cut in two at a part boundary is joined back
-    into one segment when one of its pieces is short (see :func:`_can_join`).
+    into one segment when one of its pieces is shorter than ``short_seconds`` (the
+    shortest cue the renderers make; see :func:`_can_join`).
     """
     segments: list[Segment] = []
     words: list[Word] = []
@@ -39,7 +41,7 @@ def merge_parts(
                 continue
             s, e = _place(segment.start, segment.end, start, end, seg_end)
             placed = replace(segment, start=s, end=e)
-            if n == 0 and segments and _can_join(segments[-1], placed):
+            if n == 0 and segments and _can_join(segments[-1], placed, short_seconds):
                 segments[-1] = _join_segments(segments[-1], placed)
             else:
                 segments.append(placed)
@@ -61,10 +63,11 @@ def merge_parts(
     )
 
 
-def _can_join(before: Segment, after: Segment) -> bool:
+def _can_join(before: Segment, after: Segment, short_seconds: float) -> bool:
     """Whether the last segment before a part boundary and the first after it are one.
 
-    True when both are timed and not blank, one lasts less than a cue's minimum duration,
+    True when both are timed and not blank, one lasts less than ``short_seconds`` (a cue's
+    minimum duration),
     they are less than :data:`JOIN_GAP_SECONDS` apart and have the same speaker. The
     joined length is not bounded: it is the two spans and a gap the cue shaper would not
     break at anyway, and the shaper splits a long segment at its best places.
@@ -75,7 +78,7 @@ def _can_join(before: Segment, after: Segment) -> bool:
         return False
     shortest = min(before.end - before.start, after.end - after.start)
     return (
-        shortest < SHORT_SEGMENT_SECONDS
+        shortest < short_seconds
         and after.start - before.end < JOIN_GAP_SECONDS
         and (before.speaker, before.speaker_id) == (after.speaker, after.speaker_id)
     )

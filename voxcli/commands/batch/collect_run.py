@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from voxcli.batch.collect import CollectSettings, JobCollected, collect_job, set
 from voxcli.batch.describe import progress
 from voxcli.batch.store import BatchStore, JobRef
 from voxcli.batch.wait import Backoff, WaitDisplay, deadline_for, progress_key, waiting_text
+from voxcli.catalog.cache import cached_card
 from voxcli.commands import common
 from voxcli.commands.batch.request import CollectRequest
 from voxcli.config import Settings
@@ -39,6 +41,11 @@ class _Records:
 
     report: ReportWriter | None
     prices: PriceList
+    names: Callable[[str], tuple[str, ...]]
+    """A model's other names (from the cached model list), for prices set under them."""
+
+    def pricing(self, model: str) -> Pricing:
+        return Pricing(self.prices, model, self.names(model))
 
 
 @dataclass
@@ -62,7 +69,12 @@ def collect_all(env: Environment, request: CollectRequest, settings: Settings) -
     try:
         with common.open_api(settings, jobs=request.jobs) as api:
             prices = PriceList(settings.prices, factor=BATCH_PRICE_FACTOR)
-            _run(env, store, api, request, targets, _Records(report, prices), tally)
+
+            def names(model: str) -> tuple[str, ...]:
+                card = cached_card(env.cache_dir, settings.server_url, model)
+                return card.names if card is not None else ()
+
+            _run(env, store, api, request, targets, _Records(report, prices, names), tally)
     finally:
         if report is not None:
             report.close()
@@ -229,7 +241,7 @@ def _collect_one(
         assert result.info is not None
         return _note_running(env, request, name, result.info, tally), target
     elapsed = time.monotonic() - started
-    _note(env, request, result, tally, elapsed, Pricing(records.prices, model))
+    _note(env, request, result, tally, elapsed, records.pricing(model))
     return False, target
 
 
@@ -301,7 +313,7 @@ def _announce(
             audio_seconds=Summary.audio_seconds_of(transcript),
             usage=transcript.usage if transcript is not None else None,
             model=model,
-            cost=Pricing(records.prices, model).cost_of(transcript),
+            cost=records.pricing(model).cost_of(transcript),
             elapsed=outcome.elapsed,
         )
     console = env.console

@@ -41,7 +41,7 @@ from voxcli.errors import ExitCode, UsageError, VoxcliError
 from voxcli.freshness import min_age_for, modified_ago
 from voxcli.output.progress import make_progress
 from voxcli.output.sinks import write_stdout
-from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList
+from voxcli.pricing import BATCH_PRICE_FACTOR
 from voxcli.sources import Source
 from voxcli.targets import relative_output
 
@@ -129,8 +129,8 @@ def _dry_run(
     rows = plan_uploads(
         plan.inputs, options.params, options.upload, split, env.limits.max_upload_bytes
     )
-    prices = PriceList(settings.prices, factor=BATCH_PRICE_FACTOR)
-    text = dry_run_text(rows, options.model, env.limits.max_batch_requests, prices)
+    pricing = guard.pricing(settings.prices, BATCH_PRICE_FACTOR)
+    text = dry_run_text(rows, env.limits.max_batch_requests, pricing)
     write_stdout(text, env.stdout)
 
 
@@ -163,10 +163,11 @@ def _fresh_plan(env: Environment, store: BatchStore, request: SubmitRequest) -> 
             error = refused[index]
             env.console.input_error(item.source, error.message, error.hint)
             continue
-        if tr.skip_existing and (path.exists() or str(path) in pending):
+        promised = pending.get(os.path.realpath(path))
+        if tr.skip_existing and (path.exists() or promised is not None):
             if tr.verbose and not tr.quiet:
-                why = f"batch {pending[str(path)]} will write it" if str(path) in pending else ""
-                env.console.info(f"{item.source}: skipped, {why or f'{path} exists'}")
+                why = f"batch {promised} will write it" if promised else f"{path} exists"
+                env.console.info(f"{item.source}: skipped, {why}")
             continue
         min_age = min_age_for(tr.min_age, item.unattended, env.limits.min_age_seconds)
         if (

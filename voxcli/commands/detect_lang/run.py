@@ -15,7 +15,7 @@ from voxcli.engine.langdetect import UNKNOWN, NotALanguage, detect_language
 from voxcli.env import Environment
 from voxcli.errors import VoxcliError
 from voxcli.output.sinks import write_stdout
-from voxcli.pricing import PriceList
+from voxcli.pricing import PriceList, Pricing
 from voxcli.sources import Source
 
 
@@ -82,7 +82,8 @@ def _dry_run(env: Environment, request: DetectRequest, settings: Settings) -> No
         )
         for source in request.sources
     ]
-    write_stdout(dryrun.dry_run_text(rows, request.model, PriceList(settings.prices)), env.stdout)
+    pricing = Pricing(PriceList(settings.prices), request.model)
+    write_stdout(dryrun.dry_run_text(rows, pricing), env.stdout)
 
 
 def _line(source: Source, language: str, request: DetectRequest) -> str:

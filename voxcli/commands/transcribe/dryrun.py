@@ -23,7 +23,7 @@ from voxcli.audio.probe import api_accepts
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
-from voxcli.pricing import PriceList, format_cost
+from voxcli.pricing import Pricing, format_cost
 from voxcli.sizes import clock, format_size
 from voxcli.sources import Source
 
@@ -41,6 +41,8 @@ class PlannedSend:
     seconds: float | None = None
     """The audio the API hears (what it bills), when known."""
     error: str | None = None
+    skipped: str | None = None
+    """Why a run would leave it out for now (its output exists, it is being written)."""
 
 
 def plan_transcribe(
@@ -120,14 +122,17 @@ def plan_detect(
     return PlannedSend(label, 1, "re-encoded to FLAC", size, True, info.duration)
 
 
-def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: PriceList) -> str:
+def dry_run_text(rows: Sequence[PlannedSend], pricing: Pricing) -> str:
     """The lines ``--dry-run`` prints: one per input, then the totals and the cost."""
-    price = prices.per_minute(model)
-    usable = [row for row in rows if row.error is None]
+    model, price = pricing.model, pricing.per_minute()
+    usable = [row for row in rows if row.error is None and row.skipped is None]
     lines = []
     for row in rows:
         if row.error is not None:
             lines.append(f"{row.label}: left out: {row.error}")
+            continue
+        if row.skipped is not None:
+            lines.append(f"{row.label}: skipped, {row.skipped}")
             continue
         what = f"{row.requests} request{'s' if row.requests > 1 else ''}"
         if row.seconds is None and row.bytes == 0:
@@ -135,7 +140,7 @@ def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: PriceList) -> 
             continue
         size = ("at most " if row.upper_bound else "") + format_size(row.bytes)
         length = f", {clock(row.seconds)} of audio" if row.seconds is not None else ""
-        cost = prices.cost(row.seconds, model)
+        cost = pricing.cost(row.seconds)
         about = f", about {format_cost(cost)}" if row.seconds is not None else ""
         lines.append(f"{row.label}: {what}, {row.how}, {size}{length}{about}")
     requests = sum(row.requests for row in usable)
@@ -143,7 +148,8 @@ def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: PriceList) -> 
     total_bytes = sum(row.bytes for row in usable)
     bound = "at most " if any(row.upper_bound for row in usable) else ""
     unmeasured = sum(row.seconds is None for row in usable)
-    note = f" ({unmeasured} not measured: URLs)" if unmeasured else ""
+    note = f" ({unmeasured} input(s) of unknown length not counted)" if unmeasured else ""
+    skipped = sum(row.skipped is not None for row in rows)
     rate = (
         f"at ${price:g}/min"
         if price is not None
@@ -152,6 +158,7 @@ def dry_run_text(rows: Sequence[PlannedSend], model: str, prices: PriceList) -> 
     lines.append(
         f"would send {len(usable)} input(s) as {requests} request(s) to {model}: "
         f"{bound}{format_size(total_bytes)}, {seconds / 60:.2f} audio minutes{note}; "
-        f"estimated cost {format_cost(prices.cost(seconds, model))} ({rate}); no audio was sent"
+        f"estimated cost {format_cost(pricing.cost(seconds))} ({rate})"
+        f"{f'; {skipped} skipped' if skipped else ''}; no audio was sent"
     )
     return "\n".join(lines) + "\n"

@@ -43,7 +43,7 @@ from voxcli.output.progress import make_progress
 from voxcli.output.report import ReportWriter
 from voxcli.output.sinks import write_stdout
 from voxcli.output.summary import Summary
-from voxcli.pricing import PriceList, Pricing
+from voxcli.pricing import Pricing
 from voxcli.sources import Source
 from voxcli.transcript import Transcript
 
@@ -95,7 +95,8 @@ def _dry_run(
     """``--dry-run``: what each input would send, the totals and the cost; no audio sent.
 
     The model is checked as a run checks it, and its card says how much audio one request
-    holds, so the dry run plans the same parts a run would send."""
+    holds, so the dry run plans the same parts a run would send; inputs a run would skip
+    (--skip-existing, --min-age) or refuse (outputs that collide) are shown so."""
     from voxcli.commands.transcribe import dryrun
 
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
@@ -108,23 +109,33 @@ def _dry_run(
         request_seconds=guard.request_seconds(request.params.context_bias, len(request.speakers)),
         jobs=request.jobs,
     )
-    rows = [
-        dryrun.PlannedSend(str(item.source), error=item.error.message)
-        if item.error is not None
-        else dryrun.plan_transcribe(
-            item.source,
-            str(item.source),
-            params=request.params,
-            upload_mode=request.upload,
-            split=split,
-            limit=env.limits.max_upload_bytes,
-            stdin=stdin if item.source.kind == "stdin" else None,
-            temp_dir=env.temp_dir,
-            audio_track=request.audio_track,
-        )
-        for item in items
-    ]
-    write_stdout(dryrun.dry_run_text(rows, settings.model, PriceList(settings.prices)), env.stdout)
+    outputs, refused = _targets(items, request)
+    rows = []
+    for index, (item, paths) in enumerate(zip(items, outputs, strict=True)):
+        label = str(item.source)
+        min_age = min_age_for(request.min_age, item.unattended, env.limits.min_age_seconds)
+        if (error := refused.get(index)) is not None:
+            rows.append(dryrun.PlannedSend(label, error=error.message))
+        elif request.skip_existing and paths and all(path.exists() for path in paths):
+            rows.append(dryrun.PlannedSend(label, skipped=f"{paths[0]} exists"))
+        elif item.source.path and (age := modified_ago(item.source.path, min_age)) is not None:
+            why = f"modified {age:.0f} s ago (--min-age {min_age:g} s): a later run takes it"
+            rows.append(dryrun.PlannedSend(label, skipped=why))
+        else:
+            rows.append(
+                dryrun.plan_transcribe(
+                    item.source,
+                    label,
+                    params=request.params,
+                    upload_mode=request.upload,
+                    split=split,
+                    limit=env.limits.max_upload_bytes,
+                    stdin=stdin if item.source.kind == "stdin" else None,
+                    temp_dir=env.temp_dir,
+                    audio_track=request.audio_track,
+                )
+            )
+    write_stdout(dryrun.dry_run_text(rows, guard.pricing(settings.prices)), env.stdout)
 
 
 def _sweep(env: Environment, request: TranscribeRequest) -> None:
@@ -181,6 +192,7 @@ def _transcribe(
                 request_seconds=request_seconds,
                 cache_dir=env.cache_dir if request.use_cache else None,
                 jobs=request.jobs,
+                short_piece_seconds=request.render.min_cue_duration,
             ),
             stdin=stdin,
             say=say,
@@ -188,7 +200,7 @@ def _transcribe(
             audio_track=request.audio_track,
         )
         started = time.monotonic()
-        pricing = Pricing(PriceList(settings.prices), request.params.model)
+        pricing = guard.pricing(settings.prices)
         outcomes = _run(env, request, setup, guard, items, pricing)
     _finish(env, request, outcomes, time.monotonic() - started, pricing)
 
