@@ -97,6 +97,14 @@ def test_several_formats_one_request_one_file_each(work, api_env):
         assert (work / "out" / ext).read_bytes() == (work / f"single-{fmt}" / ext).read_bytes()
 
 
+def test_verbose_cue_notes_name_their_format_when_there_are_several(work, api_env):
+    shutil.copyfile(DATA / "speech.wav", work / "talk.wav")
+    result = run_cli("transcribe", "talk.wav", "-f", "srt,vtt", "-d", "out", "-v")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if " cue" in line]
+    assert [note.split(":")[1] for note in notes] == [" talk.wav (srt)", " talk.wav (vtt)"]
+
+
 def test_several_formats_with_aliases_and_beside_the_input(work, api_env):
     (work / "in").mkdir()
     shutil.copyfile(DATA / "speech.wav", work / "in" / "talk.wav")

@@ -245,7 +245,8 @@ def _run(
         for name in request.formats:
             text, cues = render.render_with_report(transcript, name, options)
             if cues is not None:
-                say(f"{transcript.source}: {cues.summary(options)}")
+                which = f" ({name})" if len(request.formats) > 1 else ""
+                say(f"{transcript.source}{which}: {cues.summary(options)}")
             texts.append(text)
         if headed:
             texts[0] = f"==> {printable(str(job.source))} <==\n{texts[0]}"
