@@ -48,6 +48,17 @@ def test_a_video_is_sent_as_16k_mono_flac_of_its_audio(api_env, tmp_path, name):
     assert request.files["file"][0].filename == f"{Path(name).stem}.flac"
 
 
+def test_upload_original_sends_a_video_untouched_with_a_warning(api_env, tmp_path):
+    video = make_media(tmp_path / "screen.mov", 3.0, video=True)
+    result = run_cli("transcribe", str(video), "--upload", "original")
+    assert result.exit_code == 0, result.output
+    [request] = api_env.transcription_requests()
+    assert request.file().data == video.read_bytes()  # as asked
+    assert "sent as it is (--upload original), but the API may not take" in result.stderr
+    quiet = run_cli("transcribe", str(video), "--upload", "original", "-q")
+    assert quiet.stderr == ""
+
+
 def test_a_video_without_audio_is_exit_2_naming_the_file(api_env, tmp_path):
     silent = make_media(tmp_path / "slides.mkv", 2.0, video=True, audio=False)
     result = run_cli("transcribe", str(silent))

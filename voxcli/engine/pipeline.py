@@ -19,6 +19,7 @@ from voxcli.audio.prepare import (
     probe_source,
     upload_summary,
 )
+from voxcli.audio.probe import api_accepts
 from voxcli.console import Say, silent
 from voxcli.engine import longform
 from voxcli.engine.longform import PartsJob, SplitOptions
@@ -74,6 +75,12 @@ def transcribe_source(setup: TranscribeSetup, source: Source, context: JobContex
             return longform.transcribe_in_parts(job, source, path, info, plan)
         if setup.split.split_minutes is not None and not info.decodable and warn is not None:
             warn(f"{source}: voxcli cannot cut {info.format} files; sending it in one request")
+        if setup.upload_mode == "original" and not api_accepts(info) and warn is not None:
+            kind = f"{info.format} video" if info.video else f"{info.format} files"
+            warn(
+                f"{source}: sent as it is (--upload original), but the API may not take "
+                f"{kind}; --upload auto sends its audio as 16 kHz mono FLAC"
+            )
         with prepared_audio(source, path, setup.upload_mode, info, context.temp_dir) as ready:
             setup.say(upload_summary(source, ready))
             answer = api.transcribe(params, ready.payload, context.on_upload)

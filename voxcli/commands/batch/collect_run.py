@@ -26,6 +26,7 @@ from voxcli.catalog.cache import cached_card
 from voxcli.commands import common
 from voxcli.commands.batch.request import CollectRequest
 from voxcli.config import Settings
+from voxcli.console import silent
 from voxcli.engine.runner import Outcome
 from voxcli.env import Environment
 from voxcli.errors import ApiError, AuthError, ExitCode, UsageError, VoxcliError
@@ -215,7 +216,7 @@ def _collect_one(
             info,
             Path(os.path.abspath(request.output_dir)),
             request.fmt,
-            warn=console.warn,
+            warn=silent if request.quiet else console.warn,  # -q: only errors
         ).name
         if request.verbose and not request.quiet:
             console.info(f"job {job_id}: collected as batch {name}, into {request.output_dir}")
@@ -233,7 +234,7 @@ def _collect_one(
             progress=lambda: make_progress(env=env, quiet=request.quiet),
             on_outcome=lambda outcome: _announce(env, request, records, model, outcome),
             say=common.say_for(env, verbose=request.verbose, quiet=request.quiet),
-            warn=console.warn,
+            warn=silent if request.quiet else console.warn,  # -q: only errors
         ),
     )
     target = JobRef(name, job_id)

@@ -33,7 +33,7 @@ from voxcli.commands.modelcheck import (
 )
 from voxcli.commands.transcribe.request import check_inputs
 from voxcli.config import Settings
-from voxcli.console import Say
+from voxcli.console import Say, silent
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.runner import Outcome
 from voxcli.env import Environment
@@ -100,7 +100,7 @@ def submit_all(env: Environment, request: SubmitRequest, settings: Settings) -> 
                 guard=guard.call,
                 again=request.again,
                 say=say,
-                warn=env.console.warn,
+                warn=silent if request.quiet else env.console.warn,  # -q: only errors
             ),
         )
     _finish(env, request, result, plan)
@@ -148,7 +148,7 @@ def _fresh_plan(env: Environment, store: BatchStore, request: SubmitRequest) -> 
         raise UsageError("batch submit reads files and URLs, not audio on stdin ('-')")
     check_inputs(tr, len(items), uses_stdin=False)
     if not items:
-        if tr.verbose or env.stderr_isatty:
+        if (tr.verbose or env.stderr_isatty) and not tr.quiet:
             env.console.warn("nothing to submit: no audio files found")
         return None
     output_dir = Path(os.path.abspath(tr.output_dir))

@@ -29,7 +29,7 @@ from voxcli.commands.modelcheck import (
 )
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
-from voxcli.console import Say, printable
+from voxcli.console import Say, printable, silent
 from voxcli.engine.cache import PartCache
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.pipeline import TranscribeSetup, transcribe_source
@@ -73,7 +73,7 @@ def transcribe_all(env: Environment, request: TranscribeRequest, settings: Setti
     )
     check_inputs(request, len(items), uses_stdin)
     if not items:
-        if request.verbose or env.stderr_isatty:
+        if (request.verbose or env.stderr_isatty) and not request.quiet:
             console.warn("nothing to transcribe: no audio files found")
         return
     stdin = capped(env.stdin_bytes, env.limits.max_stdin_bytes) if uses_stdin else None
@@ -196,7 +196,7 @@ def _transcribe(
             ),
             stdin=stdin,
             say=say,
-            warn=console.warn,
+            warn=None if request.quiet else console.warn,  # -q: only errors
             audio_track=request.audio_track,
         )
         started = time.monotonic()
@@ -223,7 +223,7 @@ def _run(
         min_age_for(request.min_age, item.unattended, env.limits.min_age_seconds) for item in items
     ]
     fmt, options = request.output_format, request.render
-    say, warn = setup.say, env.console.warn
+    say, warn = setup.say, setup.warn or silent
     # Several text transcripts on stdout: each after a `==> NAME <==` header (as `head`
     # does), the blocks apart by a blank line; -q keeps the bare text.
     headed = request.to_stdout and fmt == "text" and len(jobs) > 1 and not request.quiet
