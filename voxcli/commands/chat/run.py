@@ -13,6 +13,7 @@ from voxcli.commands.chat.messages import answer_json, audio_refs, build_message
 from voxcli.commands.chat.request import ChatRequest, no_question
 from voxcli.commands.modelcheck import check_model
 from voxcli.config import Settings
+from voxcli.console import silent
 from voxcli.env import Environment
 from voxcli.errors import UsageError
 from voxcli.output.sinks import write_stdout
@@ -42,7 +43,7 @@ def ask(env: Environment, request: ChatRequest, settings: Settings) -> None:
                 upload_threshold=request.upload_threshold,
                 temp_dir=env.temp_dir,
                 report=say,
-                warn=console.warn,
+                warn=silent if request.quiet else console.warn,  # -q: only errors
             )
         )
         messages = build_messages(question, refs, request.system)
