@@ -78,6 +78,7 @@ def main() -> int:
                 offset=i * 3.1,
                 seed=i,
             )
+        harness.recorded_long_ago(inputs)
         out, state = work / "out", work / "state"
 
         def delay(request: RecordedRequest) -> float:

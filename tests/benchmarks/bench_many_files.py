@@ -38,12 +38,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import shutil
 import statistics
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,11 +151,7 @@ def main() -> int:
                 offset=i * 7.3,
                 seed=i,
             )
-        # Recorded an hour ago: files modified seconds ago are left for a later run
-        # (--min-age, for folders still being written to).
-        an_hour_ago = time.time() - 3600
-        for path in inputs.iterdir():
-            os.utime(path, (an_hour_ago, an_hour_ago))
+        harness.recorded_long_ago(inputs)
         one = sorted(inputs.iterdir())[0]
         with FakeMistral(latency=args.latency, keep_bodies=False) as fake:
             env = harness.python_env(
