@@ -15,7 +15,7 @@ from cli_runner import run_cli
 from fake_models import model_card, transcription_capabilities
 
 from voxcli.env import Limits
-from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList, price_of
+from voxcli.pricing import BATCH_PRICE_FACTOR, PriceList
 
 DATA = Path(__file__).parent / "data"
 SILENCES = [(13.5, 15.5), (29.0, 31.0), (44.6, 46.4)]
@@ -43,10 +43,11 @@ def add_small_context_model(api_env) -> None:
 
 
 def test_price_table_and_batch_factor():
-    assert price_of("voxtral-mini-2602", {}) == 0.003
-    assert price_of("voxtral-mini-transcribe-realtime-2602", {}) == 0.006
-    assert price_of("voxtral-mini-2602", {"voxtral-mini-2602": 0.01}) == 0.01
-    assert price_of("nope", {}) is None and price_of(None, {}) is None
+    listed = PriceList({})
+    assert listed.per_minute("voxtral-mini-2602") == 0.003
+    assert listed.per_minute("voxtral-mini-transcribe-realtime-2602") == 0.006
+    assert PriceList({"voxtral-mini-2602": 0.01}).per_minute("voxtral-mini-2602") == 0.01
+    assert listed.per_minute("nope") is None and listed.per_minute(None) is None
     batch = PriceList({}, factor=BATCH_PRICE_FACTOR)
     assert batch.per_minute("voxtral-mini-2602") == pytest.approx(0.0015)
     assert batch.cost(120.0, "nope", "voxtral-mini-2602") == pytest.approx(0.003)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from voxcli.errors import UsageError
+from voxcli.sources import looks_like_url
 
 MAX_BIAS_TERMS = 100
 MAX_BIAS_TERM_LENGTH = 100
@@ -17,6 +18,11 @@ MAX_BIAS_TERM_LENGTH = 100
 long German compound or a chemical name) is far shorter; longer is a mistake, such as a
 sentence pasted into --bias, and would only eat the context window."""
 GRANULARITIES = ("segment", "word")
+URL_TRACK_MESSAGE = (
+    "--audio-track applies to local files and stdin; the API fetches a URL itself "
+    "and picks its own audio stream"
+)
+URL_TRACK_HINT = "download it first, or drop --audio-track"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2}$")
 _WHITESPACE = re.compile(r"\s+")
 _ISO_639_1_CODES = (
@@ -119,3 +125,16 @@ def timestamp_granularities(
     if wants_timestamps and not granularities and not language:
         granularities = ("segment",)
     return granularities
+
+
+def check_audio_track(track: int | None, api_fetched: Sequence[str]) -> None:
+    """--audio-track counts from 0 and picks a stream of what voxcli decodes: not of a URL
+    among ``api_fetched``, the SOURCE arguments the API would fetch itself (those found
+    later, in --files-from lists, fail on their own)."""
+    if track is None:
+        return
+    if track < 0:
+        raise UsageError(f"--audio-track counts audio streams from 0 (the first), not {track}")
+    url = next((raw for raw in api_fetched if looks_like_url(raw)), None)
+    if url is not None:
+        raise UsageError(f"{url}: {URL_TRACK_MESSAGE}", hint=URL_TRACK_HINT)

@@ -37,15 +37,6 @@ BATCH_PRICE_FACTOR = 0.5
 """Batch jobs are billed at half the listed price."""
 
 
-def price_of(model: str | None, overrides: Mapping[str, float]) -> float | None:
-    """USD per audio minute for ``model``: the config's price, else the built-in one."""
-    if model is None:
-        return None
-    if model in overrides:
-        return overrides[model]
-    return DEFAULT_PRICES.get(model)
-
-
 @dataclass(frozen=True)
 class PriceList:
     """The prices a run estimates with: the config's table over the built-in one."""

@@ -58,10 +58,15 @@ class Source:
         return "-" if self.kind == "stdin" else self.raw
 
 
+def looks_like_url(raw: str) -> bool:
+    """Whether a SOURCE argument names a URL (``http://`` or ``https://``, any case)."""
+    return raw.lower().startswith(("http://", "https://"))
+
+
 def parse_source(raw: str) -> Source:
     if raw == "-":
         return Source("stdin", raw)
-    if raw.lower().startswith(("http://", "https://")):
+    if looks_like_url(raw):
         if len(raw) > MAX_URL_LENGTH:
             raise UsageError(
                 f"URL is {len(raw)} characters long; the API accepts at most {MAX_URL_LENGTH}"

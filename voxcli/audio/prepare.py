@@ -14,6 +14,7 @@ from voxcli.audio.encode import encode_flac_16k_mono
 from voxcli.audio.probe import AudioInfo, api_accepts, plan_upload, probe
 from voxcli.audio.spool import spool_stdin, temp_audio_path
 from voxcli.errors import InputError
+from voxcli.params import URL_TRACK_HINT, URL_TRACK_MESSAGE
 from voxcli.sizes import format_size
 from voxcli.sources import Source
 
@@ -44,18 +45,10 @@ def local_audio_path(source: Source, stdin: BinaryIO | None, temp_dir: Path) -> 
         yield source.path
 
 
-URL_TRACK_MESSAGE = (
-    "--audio-track applies to local files and stdin; the API fetches a URL itself "
-    "and picks its own audio stream"
-)
-
-
 def check_url_track(source: Source, track: int | None) -> None:
     """InputError (exit 2) for a URL the API fetches with an ``--audio-track`` chosen."""
     if source.is_url and track is not None:
-        raise InputError(
-            f"{source}: {URL_TRACK_MESSAGE}", hint="download it first, or drop --audio-track"
-        )
+        raise InputError(f"{source}: {URL_TRACK_MESSAGE}", hint=URL_TRACK_HINT)
 
 
 def probe_source(source: Source, path: Path, track: int | None = None) -> AudioInfo:

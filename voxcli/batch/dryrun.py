@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from voxcli import audio
 from voxcli.api import TranscriptionParams
-from voxcli.audio.prepare import URL_TRACK_MESSAGE, probe_source
+from voxcli.audio.prepare import probe_source
 from voxcli.batch.plan import chunk_inputs
 from voxcli.batch.upload import PlannedInput
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
+from voxcli.params import URL_TRACK_MESSAGE
 from voxcli.pricing import Pricing, format_cost
 from voxcli.sizes import clock, format_size
 

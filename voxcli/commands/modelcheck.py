@@ -113,12 +113,13 @@ def check_model(
 
 
 def check_model_for_dry_run(
-    env: Environment, settings: Settings, needs: Needs, *, quiet: bool = False, say: Say = silent
+    env: Environment, settings: Settings, needs: Needs, *, quiet: bool = False
 ) -> ModelGuard:
     """:func:`check_model` for ``--dry-run``: the cached catalogue, else one models request
     sent once, without retries, waiting at most :data:`DRY_RUN_LOOKUP_SECONDS` (never any
     audio). Without an API key, or when that request fails, an expired cache is used;
-    without one either the card is unknown (None)."""
+    without one either the card is unknown (None), and a warning (unless ``quiet``) says
+    what the plan therefore leaves out."""
 
     def fetch() -> Sequence[ModelCard]:
         try:
@@ -130,17 +131,16 @@ def check_model_for_dry_run(
             return api.list_models()
 
     catalog = ModelCatalog(env.cache_dir, settings.server_url, fetch, expired_will_do=True)
-    return _checked(env, catalog, settings.model, needs, quiet=quiet, say=say)
-
-
-def unchecked_note(guard: ModelGuard) -> str:
-    """The warning of a dry run whose model's card could not be read."""
-    reason = guard.catalog.unavailable
-    why = f" ({reason.reason})" if reason is not None else ""
-    return (
-        f"model {guard.model} not checked: the model list is unavailable{why}; parts are "
-        "planned by --split-minutes and the upload limit only, not by what one request holds"
-    )
+    guard = _checked(env, catalog, settings.model, needs, quiet=quiet, say=silent)
+    if guard.card is None and not quiet:
+        reason = catalog.unavailable
+        why = f" ({reason.reason})" if reason is not None else ""
+        env.console.warn(
+            f"model {settings.model} not checked: the model list is unavailable{why}; parts "
+            "are planned by --split-minutes and the upload limit only, not by what one "
+            "request holds"
+        )
+    return guard
 
 
 def _checked(

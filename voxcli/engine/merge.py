@@ -67,8 +67,8 @@ def _can_join(before: Segment, after: Segment, short_seconds: float) -> bool:
     """Whether the last segment before a part boundary and the first after it are one.
 
     True when both are timed and not blank, one lasts less than ``short_seconds`` (a cue's
-    minimum duration),
-    they are less than :data:`JOIN_GAP_SECONDS` apart and have the same speaker. The
+    minimum duration), they are less than :data:`JOIN_GAP_SECONDS` apart and have the
+    same speaker. The
     joined length is not bounded: it is the two spans and a gap the cue shaper would not
     break at anyway, and the shaper splits a long segment at its best places.
     """

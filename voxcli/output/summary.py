@@ -39,7 +39,10 @@ class Summary:
 
         done = [o.detail for o in outcomes if o.status == "done"]
         audio = sum(cls.audio_seconds_of(t) or 0.0 for t in done)
-        costs = [pricing.cost_of(t) for t in done] if pricing is not None and done else [None]
+        cost = None
+        if pricing is not None and done:
+            costs = [pricing.cost_of(t) for t in done]
+            cost = None if None in costs else sum(c for c in costs if c is not None)
         return cls(
             total=len(outcomes),
             done=count("done"),
@@ -49,7 +52,7 @@ class Summary:
             cancelled=count("cancelled"),
             audio_seconds=audio,
             elapsed=elapsed,
-            cost=None if None in costs else sum(c for c in costs if c is not None),
+            cost=cost,
         )
 
     @staticmethod

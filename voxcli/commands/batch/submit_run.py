@@ -29,11 +29,10 @@ from voxcli.commands.modelcheck import (
     check_model,
     check_model_for_dry_run,
     stops_run,
-    unchecked_note,
 )
 from voxcli.commands.transcribe.request import check_inputs
 from voxcli.config import Settings
-from voxcli.console import Say, silent
+from voxcli.console import silent
 from voxcli.engine.longform import SplitOptions
 from voxcli.engine.runner import Outcome
 from voxcli.env import Environment
@@ -68,7 +67,7 @@ def submit_all(env: Environment, request: SubmitRequest, settings: Settings) -> 
     settings = replace(settings, model=options.model)
     say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
     if request.dry_run:
-        _dry_run(env, request, settings, plan, say)
+        _dry_run(env, request, settings, plan)
         return
     with common.open_api(settings, jobs=request.jobs) as api:
         guard = check_model(env, api, settings, _needs(options), quiet=request.quiet, say=say)
@@ -116,15 +115,11 @@ def _split(options: BatchOptions, guard: ModelGuard, jobs: int) -> SplitOptions:
     )
 
 
-def _dry_run(
-    env: Environment, request: SubmitRequest, settings: Settings, plan: _Plan, say: Say
-) -> None:
+def _dry_run(env: Environment, request: SubmitRequest, settings: Settings, plan: _Plan) -> None:
     """``--dry-run``: what would be uploaded and submitted, and the cost; nothing sent but,
     when the model's card is not cached, one models request."""
     options = plan.options
-    guard = check_model_for_dry_run(env, settings, _needs(options), quiet=request.quiet, say=say)
-    if guard.card is None and not request.quiet:
-        env.console.warn(unchecked_note(guard))
+    guard = check_model_for_dry_run(env, settings, _needs(options), quiet=request.quiet)
     split = _split(options, guard, request.jobs)
     rows = plan_uploads(
         plan.inputs, options.params, options.upload, split, env.limits.max_upload_bytes

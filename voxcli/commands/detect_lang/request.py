@@ -9,6 +9,7 @@ from typing import Literal
 from voxcli.commands.common import check_stdin_sources
 from voxcli.config import Settings
 from voxcli.errors import UsageError
+from voxcli.params import check_audio_track
 from voxcli.sources import Source, parse_sources
 
 DEFAULT_SAMPLE_SECONDS = 30.0
@@ -52,8 +53,6 @@ class DetectRequest:
 
 def build_detect_request(flags: DetectFlags, settings: Settings) -> DetectRequest:
     """The request the flags describe; a :class:`UsageError` for any rule they break."""
-    from voxcli.commands.transcribe.request import check_audio_track
-
     if not flags.sources:
         raise UsageError("no SOURCE given", hint="name audio files, '-' for stdin, or URLs")
     if not (math.isfinite(flags.sample) and flags.sample >= 0):

@@ -20,6 +20,7 @@ from voxcli.errors import UsageError
 from voxcli.live.types import ENCODINGS, LiveSettings, PcmFormat, TurnSettings
 from voxcli.params import (
     bias_terms_from_text,
+    check_audio_track,
     collect_bias_terms,
     normalise_language,
     split_bias_values,
@@ -150,11 +151,7 @@ def build_live_request(flags: LiveFlags, settings: Settings) -> LiveRequest:
 def _check_audio_track(flags: LiveFlags) -> None:
     """--audio-track picks a stream of what live decodes (a file, a URL, a container on
     stdin); the microphone has one (raw PCM on stdin is refused once it is recognised)."""
-    assert flags.audio_track is not None
-    if flags.audio_track < 0:
-        raise UsageError(
-            f"--audio-track counts audio streams from 0 (the first), not {flags.audio_track}"
-        )
+    check_audio_track(flags.audio_track, api_fetched=())  # live decodes URLs itself
     if flags.source is None:
         raise UsageError(
             "--audio-track picks an audio stream of a file, URL or stdin; the microphone "

@@ -18,11 +18,12 @@ from typing import BinaryIO
 
 from voxcli import audio
 from voxcli.api import TranscriptionParams
-from voxcli.audio.prepare import URL_TRACK_MESSAGE, local_audio_path, probe_source
+from voxcli.audio.prepare import local_audio_path, probe_source
 from voxcli.audio.probe import api_accepts
 from voxcli.engine import longform
 from voxcli.engine.longform import SplitOptions
 from voxcli.errors import VoxcliError
+from voxcli.params import URL_TRACK_MESSAGE
 from voxcli.pricing import Pricing, format_cost
 from voxcli.sizes import clock, format_size
 from voxcli.sources import Source

@@ -22,6 +22,7 @@ from voxcli.config import Settings, check_temperature
 from voxcli.errors import UsageError
 from voxcli.params import (
     bias_terms_from_text,
+    check_audio_track,
     collect_bias_terms,
     normalise_language,
     split_bias_values,
@@ -234,24 +235,6 @@ def check_inputs(request: TranscribeRequest, count: int, uses_stdin: bool) -> No
         raise UsageError("stdin cannot carry both the file list (--files-from -) and audio")
     if count > 1 and request.to_stdout:
         check_shared_stdout(request.output_format, count)
-
-
-def check_audio_track(track: int | None, sources: Sequence[str]) -> None:
-    """--audio-track counts from 0 and picks a stream of what voxcli decodes: not of a URL
-    the API fetches itself (those found later, in --files-from lists, fail on their own)."""
-    if track is None:
-        return
-    if track < 0:
-        raise UsageError(
-            f"--audio-track counts audio streams from 0 (the first), not {track}",
-        )
-    url = next((raw for raw in sources if raw.lower().startswith(("http://", "https://"))), None)
-    if url is not None:
-        from voxcli.audio.prepare import URL_TRACK_MESSAGE
-
-        raise UsageError(
-            f"{url}: {URL_TRACK_MESSAGE}", hint="download it first, or drop --audio-track"
-        )
 
 
 def check_shared_stdout(fmt: str, count: int) -> None:

@@ -25,7 +25,6 @@ from voxcli.commands.modelcheck import (
     check_model,
     check_model_for_dry_run,
     stops_run,
-    unchecked_note,
 )
 from voxcli.commands.transcribe.request import TranscribeRequest, check_inputs
 from voxcli.config import Settings
@@ -99,10 +98,7 @@ def _dry_run(
     (--skip-existing, --min-age) or refuse (outputs that collide) are shown so."""
     from voxcli.commands.transcribe import dryrun
 
-    say = common.say_for(env, verbose=request.verbose, quiet=request.quiet)
-    guard = check_model_for_dry_run(env, settings, request.needs, quiet=request.quiet, say=say)
-    if guard.card is None and not request.quiet:
-        env.console.warn(unchecked_note(guard))
+    guard = check_model_for_dry_run(env, settings, request.needs, quiet=request.quiet)
     split = SplitOptions(
         split_minutes=request.split_minutes,
         explicit=request.split_minutes is not None,
